@@ -1,0 +1,64 @@
+"""Glia-Agent (GA): watches one neuron and orders it to prune."""
+
+from __future__ import annotations
+
+import networkx as nx
+from mesa.discrete_space import FixedAgent
+
+from glianet.agents.functions import sig_step
+
+
+class GliaAgent(FixedAgent):
+    """A glia cell attached 1:1 to a Neuro-Agent, holding the inhibition signal ``sig``.
+
+    Parameters
+    ----------
+    model : NGModel
+        The model that owns the arrays.
+    index : int
+        Node of the glia network and slot in the model's ``sig`` array.
+    neuron : NeuroAgent
+        The neuron it watches; it shares that neuron's cell.
+    """
+
+    def __init__(self, model, index: int, neuron) -> None:
+        super().__init__(model)
+        self.index = index
+        self.neuron = neuron
+        neuron.glia = self
+        self.cell = neuron.cell
+        self.fired = False
+
+    @property
+    def sig(self) -> float:
+        """Inhibition signal in [0, 1]: the probability of *not* ordering a prune."""
+        return self.model.state.slot.sig[self.index]
+
+    @sig.setter
+    def sig(self, value: float) -> None:
+        self.model.state.slot.sig[self.index] = value
+
+    def update_sig(self) -> None:
+        """NA -> GA (eq. 2.4): ``sig <- clip(sig - alpha * g(f), 0, 1)`` with the NA's activity."""
+        m = self.model
+        f = self.neuron.report_activity()
+        self.sig = min(1.0, max(0.0, self.sig - m.alpha * sig_step(f, m.sig_rule, m.beta)))
+
+    def decide(self) -> None:
+        """GA -> NA: draw ``u ~ U(0, 1)``; fire when ``u > sig``: order a prune, set sig to 1."""
+        self.fired = self.rng.random() > self.sig
+        if self.fired:
+            self.neuron.prune_weakest_synapse()
+            self.sig = 1.0
+
+    def spread_burst(self) -> None:
+        """A firing GA's 1.0 spreads over the glia network, losing ``A`` per hop (eq. 2.5)."""
+        m = self.model
+        hops = nx.single_source_shortest_path_length(m.glia_graph, self.index)
+        for other, distance in hops.items():
+            m.glia_agents[other].receive_burst(1.0 - m.A * distance)
+
+    def receive_burst(self, level: float) -> None:
+        """Keep the larger of the own sig and what arrives; the nearest firing GA wins."""
+        if level > self.sig:
+            self.sig = level

@@ -1,0 +1,115 @@
+"""Neuro-Agent (NA): a neuron that transforms its inputs and can be ordered to prune."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mesa.discrete_space import FixedAgent
+
+from glianet.agents.functions import dphi, is_outlier, phi
+
+if TYPE_CHECKING:
+    from glianet.agents.synapse import SynapseAgent
+
+
+class NeuroAgent(FixedAgent):
+    """A neuron: ``y = phi(sum_i x_i + b)`` (paper eq. 2.1).
+
+    It sits on its node of the network space, shares the cell with its Glia-Agent (if it has one),
+    and owns slot ``index`` of the model's neuron arrays.
+
+    Parameters
+    ----------
+    model : NGModel
+        The model that owns the arrays.
+    layer : int
+        Layer of the neuron (0 = input).
+    index : int
+        Node of the network space and slot in the model's neuron arrays.
+    """
+
+    def __init__(self, model, layer: int, index: int) -> None:
+        super().__init__(model)
+        self.layer = layer
+        self.index = index
+        self.glia = None
+        self.cell = model.grid[index]
+
+    # -- slots -------------------------------------------------------------------------------
+    @property
+    def bias(self) -> float:
+        """Bias ``b``."""
+        return self.model.state.slot.b[self.index]
+
+    @property
+    def output(self) -> float:
+        """Output ``y`` on the current sample."""
+        return self.model.state.slot.y[self.index]
+
+    @property
+    def incoming(self) -> list[SynapseAgent]:
+        """Synapse-Agents that feed this neuron, in the order of their pre neurons."""
+        graph = self.model.grid.G
+        return [graph.edges[pre, self.index]["synapse"] for pre in graph.predecessors(self.index)]
+
+    # -- forward -----------------------------------------------------------------------------
+    def sense(self, value: float) -> None:
+        """Input neuron: output the data value."""
+        self.model.state.slot.y[self.index] = value
+
+    def activate(self) -> None:
+        """Sum what the synapses delivered, add the bias, apply phi (eq. 2.1)."""
+        s, i = self.model.state.slot, self.index
+        a = s.net[i] + s.b[i]
+        s.a[i] = a
+        s.y[i] = phi(a, self.model.activation_code)
+        s.net[i] = 0.0
+
+    # -- backward ----------------------------------------------------------------------------
+    def output_error(self, target: float) -> None:
+        """Output neuron: responsibility for the squared error, ``(y - t) phi'(a)``."""
+        s, i = self.model.state.slot, self.index
+        s.delta[i] = (s.y[i] - target) * dphi(s.a[i], s.y[i], self.model.activation_code)
+
+    def backpropagate(self) -> None:
+        """Hidden neuron: ``delta = phi'(a) * sum(w * delta)`` over what the synapses sent back."""
+        s, i = self.model.state.slot, self.index
+        s.delta[i] = s.back[i] * dphi(s.a[i], s.y[i], self.model.activation_code)
+        s.back[i] = 0.0
+
+    def learn(self) -> None:
+        """Gradient step on the bias."""
+        s, i = self.model.state.slot, self.index
+        s.b[i] -= self.model.eta * s.delta[i]
+
+    # -- NA -> GA: activity ------------------------------------------------------------------
+    def count_outlier(self) -> None:
+        """Count this sample if the output is an outlier among the neurons of this layer."""
+        s = self.model.state
+        layer = s.neurons(self.layer)
+        if is_outlier(s.slot.y[layer], self.index - layer.start, self.model.z):
+            s.slot.cnt[self.index] += 1
+
+    def report_activity(self) -> float:
+        """Activity frequency ``f = cnt / miniBatchSize`` (eq. 2.3); starts a new count."""
+        s, i = self.model.state.slot, self.index
+        f = s.cnt[i] / self.model.mini_batch_size
+        s.cnt[i] = 0
+        return f
+
+    # -- GA -> NA: prune order ---------------------------------------------------------------
+    def prune_weakest_synapse(self) -> SynapseAgent | None:
+        """Obey a prune order: delete the prunable incoming synapse whose ``|w|`` is closest to 0.
+
+        With ``keep_last_synapse`` the neuron refuses when only one incoming synapse is left.
+        Returns the pruned synapse, or None if there was nothing to prune.
+        """
+        incoming = self.incoming
+        if self.model.keep_last_synapse and len(incoming) <= 1:
+            return None
+        candidates = [synapse for synapse in incoming if synapse.prunable]
+        if not candidates:
+            return None
+        weakest = min(candidates, key=lambda synapse: abs(synapse.weight))
+        weakest.prune()
+        return weakest

@@ -1,0 +1,73 @@
+"""The ``glianet`` command."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+from collections.abc import Sequence
+
+
+def parse_assignments(pairs: Sequence[str]) -> dict:
+    """Turn ``["z=2.0", "sig_rule=printed"]`` into ``{"z": 2.0, "sig_rule": "printed"}``."""
+    params = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise ValueError(f"--set {pair!r} is invalid: write NAME=VALUE, e.g. --set z=2.0")
+        try:
+            params[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            params[key] = text
+    return params
+
+
+def cmd_reproduce(args: argparse.Namespace) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from glianet.experiments.ng_paper import reproduce
+
+    params = parse_assignments(args.set)
+    params.update(epochs=args.epochs, engine=args.engine)
+    table = reproduce(args.out, seeds=args.seeds, force=args.force, **params)
+    print(f"\nNG paper reproduction ({args.seeds} seeds, {args.epochs} epochs) -> {args.out}")
+    print(table.to_string())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="glianet", description="Neural networks built as multi-agent systems (Mesa)."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    rep = commands.add_parser("reproduce", help="the NG paper's experiment, tables and figures")
+    rep.add_argument("--out", default="results/ng", help="output directory (default: %(default)s)")
+    rep.add_argument("--seeds", type=int, default=5, help="number of seeds (default: 5)")
+    rep.add_argument("--epochs", type=int, default=100, help="epochs per run (default: 100)")
+    rep.add_argument("--engine", default="vectorized", choices=("vectorized", "agents"))
+    rep.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE",
+        help="any other NGModel parameter, e.g. --set z=2.0 --set sig_rule=printed",
+    )  # fmt: skip
+    rep.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    rep.set_defaults(run=cmd_reproduce)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``glianet`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except (ValueError, FileExistsError) as error:
+        print(f"glianet {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"glianet {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

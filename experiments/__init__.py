@@ -1,0 +1,1 @@
+"""Experiments: runs of the models that produce tables and figures."""

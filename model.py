@@ -1,0 +1,328 @@
+"""The models: NG, the neuro-glia pruning network."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+
+import mesa
+import networkx as nx
+import numpy as np
+from mesa.discrete_space import Network
+
+from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
+from glianet.agents.functions import ACTIVATIONS, SIG_RULES, phi_array
+from glianet.schedules import ENGINES, NGStagedScheduler
+from glianet.state import LayeredState
+from glianet.tasks import Task, get_task
+from glianet.validation import check_bool, check_choice, check_int, check_real
+
+GLIA_TOPOLOGIES = ("synaptic", "ring", "complete", "none")
+
+
+class NGModel(mesa.Model):
+    """Neuro-glia pruning network (SPEC §1): a layered net of Neuro-, Synapse- and Glia-Agents.
+
+    The network learns its task by online backpropagation while Glia-Agents prune it: every
+    ``mini_batch_size`` samples each GA updates its inhibition signal ``sig`` from its neuron's
+    activity, fires with probability ``1 - sig``, orders its neuron to delete the weakest incoming
+    synapse, and spreads its burst over the glia network to suppress pruning nearby.
+    One ``step()`` is one epoch; the model stops itself (``running = False``) after ``epochs``.
+
+    Parameters
+    ----------
+    layers : sequence of int
+        Neurons per layer, input to output (paper: 6, 8, 8, 8, 1). The first and last must match
+        the task's inputs and outputs.
+    task : str or Task
+        The data (default: the paper's 6-bit "any of the upper 3 bits" task).
+    eta : float
+        Learning rate (> 0).
+    mini_batch_size : int
+        Samples between two pruning rounds (paper: 100).
+    samples_per_epoch : int
+        Samples per epoch, drawn uniformly from the task's patterns. The paper does not define an
+        epoch; 2000 (20 pruning rounds) makes the default run reproduce the paper's curve.
+    epochs : int
+        Steps after which the model stops.
+    sig0 : float
+        Initial sig of every GA, in [0, 1] (paper: 0.5).
+    A : float
+        Loss of a burst per hop on the glia network (paper: 0.01).
+    alpha : float
+        Step of the sig update (paper: 0.01).
+    beta : float
+        Steepness of the sig update (paper: 6 ln 3).
+    z : float
+        A neuron's output is an outlier on a sample when it lies more than ``z`` standard
+        deviations from the mean of its layer. The paper gives no value; 2.3 reproduces its
+        result (with 8 neurons the largest possible deviation is 2.47).
+    sig_rule : {"logistic", "printed", "logistic-flipped"}
+        Reading of the paper's eq. 2.4 (see :func:`glianet.agents.functions.sig_step`).
+    activation : {"sigmoid", "tanh", "relu"}
+        phi of the neurons.
+    pruning : bool
+        Whether the glia prune at all (False: the paper's "no pruning" baseline).
+    protect_io : bool
+        True (default): synapses of the input and output layers are never pruned, and glia sit on
+        the hidden layers with hidden predecessors. False: glia on every hidden layer, any
+        incoming synapse prunable.
+    glia_layers : sequence of int, optional
+        Layers whose neurons get a Glia-Agent, overriding the choice ``protect_io`` implies.
+    glia_topology : {"synaptic", "ring", "complete", "none"} or networkx.Graph
+        The glia network. "synaptic": GA i ~ GA j when their neurons were joined by a synapse in
+        the initial network. A Graph must have the GA indices 0..n-1 as nodes.
+    keep_last_synapse : bool
+        The guard: a neuron never loses its last incoming synapse.
+    engine : {"vectorized", "agents"}
+        Which path runs the phases; both give the same trajectory for the same seed.
+    rng : int or numpy.random.Generator, optional
+        Seed; every random draw of the run comes from ``self.rng``.
+
+    Notes
+    -----
+    Choices where the papers and SPEC are silent: weights start Glorot-uniform,
+    ``U(+-sqrt(6 / (fan_in + fan_out)))``, biases at 0; the error is ``(y - t)^2 / 2``; the
+    outlier test uses the population standard deviation of the layer, the neuron itself
+    included; ties for the weakest synapse go to the first pre neuron; GAs draw and fire all
+    together, then bursts spread.
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[int] = (6, 8, 8, 8, 1),
+        task: str | Task = "any-upper-3",
+        eta: float = 0.5,
+        mini_batch_size: int = 100,
+        samples_per_epoch: int = 2000,
+        epochs: int = 100,
+        sig0: float = 0.5,
+        A: float = 0.01,
+        alpha: float = 0.01,
+        beta: float = 6 * math.log(3),
+        z: float = 2.3,
+        sig_rule: str = "logistic",
+        activation: str = "sigmoid",
+        pruning: bool = True,
+        protect_io: bool = True,
+        glia_layers: Sequence[int] | None = None,
+        glia_topology: str | nx.Graph = "synaptic",
+        keep_last_synapse: bool = True,
+        engine: str = "vectorized",
+        rng: int | np.random.Generator | None = None,
+    ) -> None:
+        super().__init__(rng=rng)
+        self.task = get_task(task)
+        self.layers = self._check_layers(layers)
+        self.eta = check_real("eta", eta, 0.0, low_open=True)
+        self.mini_batch_size = check_int("mini_batch_size", mini_batch_size, 1)
+        self.samples_per_epoch = check_int("samples_per_epoch", samples_per_epoch, 1)
+        self.epochs = check_int("epochs", epochs, 0)
+        self.sig0 = check_real("sig0", sig0, 0.0, 1.0)
+        self.A = check_real("A", A, 0.0)
+        self.alpha = check_real("alpha", alpha, 0.0)
+        self.beta = check_real("beta", beta)
+        self.z = check_real("z", z, 0.0)
+        self.sig_rule = check_choice("sig_rule", sig_rule, SIG_RULES)
+        self.activation = check_choice("activation", activation, ACTIVATIONS)
+        self.activation_code = ACTIVATIONS[activation]
+        self.pruning = check_bool("pruning", pruning)
+        self.protect_io = check_bool("protect_io", protect_io)
+        self.keep_last_synapse = check_bool("keep_last_synapse", keep_last_synapse)
+        self.engine = check_choice("engine", engine, ENGINES)
+        self.glia_layers = self._check_glia_layers(glia_layers)
+
+        n_layers = len(self.layers)
+        self.counts_outliers = np.isin(np.arange(n_layers), self.glia_layers)
+        self.state = LayeredState(
+            self.layers, n_glia=sum(self.layers[layer] for layer in self.glia_layers)
+        )
+        self.topology_version = 0
+        self.prune_log: list[dict] = []
+        self.prune_orders = 0
+        self.epoch = 0
+        self.diverged: str | None = None
+
+        self._build_network()
+        self.glia_graph = self._build_glia_graph(glia_topology)
+        self.glia_adjacency = nx.to_scipy_sparse_array(
+            self.glia_graph, nodelist=range(self.state.n_glia), format="csr"
+        )
+        self.scheduler = NGStagedScheduler(self, engine)
+        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+        self.datacollector.collect(self)
+
+    # -- construction ------------------------------------------------------------------------
+    def _check_layers(self, layers: Sequence[int]) -> tuple[int, ...]:
+        if isinstance(layers, str | bytes) or not isinstance(layers, Sequence) or len(layers) < 2:
+            raise ValueError(
+                f"layers={layers!r} is invalid: it must be a sequence of at least 2 layer sizes"
+            )
+        sizes = tuple(check_int(f"layers[{i}]", n, 1) for i, n in enumerate(layers))
+        if sizes[0] != self.task.n_inputs or sizes[-1] != self.task.n_outputs:
+            raise ValueError(
+                f"layers={list(sizes)} does not fit task {self.task.name!r}: it needs "
+                f"{self.task.n_inputs} input and {self.task.n_outputs} output neurons"
+            )
+        return sizes
+
+    def _check_glia_layers(self, glia_layers: Sequence[int] | None) -> tuple[int, ...]:
+        n_layers = len(self.layers)
+        if glia_layers is None:
+            first = 2 if self.protect_io else 1
+            return tuple(range(first, n_layers - 1))
+        if isinstance(glia_layers, str) or not isinstance(glia_layers, Sequence):
+            raise ValueError(f"glia_layers={glia_layers!r} is invalid: it must be a list of layers")
+        for layer in glia_layers:
+            check_int("glia_layers", layer, 1)
+            if layer >= n_layers:
+                raise ValueError(
+                    f"glia_layers={list(glia_layers)} is invalid: layer {layer} does not exist "
+                    f"(layers are 0..{n_layers - 1}; input layer 0 cannot have glia)"
+                )
+        return tuple(sorted(set(glia_layers)))
+
+    def _build_network(self) -> None:
+        """Neurons on the nodes of a DiGraph space, synapses on its edges, glia on the neurons."""
+        s, sizes, last = self.state, self.layers, len(self.layers) - 1
+        graph = nx.DiGraph()
+        positions = {}
+        for layer, size in enumerate(sizes):
+            for k in range(size):
+                index = s.n_off[layer] + k
+                graph.add_node(int(index), layer=layer)
+                positions[int(index)] = (float(layer), (size - 1) / 2 - k)
+        self.grid = Network(graph, capacity=None, random=self.random, layout=positions)
+        self.neurons = [
+            NeuroAgent(self, layer, int(s.n_off[layer] + k))
+            for layer, size in enumerate(sizes)
+            for k in range(size)
+        ]
+        for layer in range(1, len(sizes)):
+            limit = math.sqrt(6.0 / (sizes[layer] + sizes[layer - 1]))
+            s.weights(layer)[:] = self.rng.uniform(-limit, limit, (sizes[layer], sizes[layer - 1]))
+            touches_io = layer == 1 or layer == last
+            has_glia = layer in self.glia_layers
+            prunable = has_glia and not (self.protect_io and touches_io)
+            s.prunable[s.synapses(layer)] = prunable
+            for index in range(*s.synapses(layer).indices(len(s.w))):
+                SynapseAgent(self, index, layer, int(s.pre[index]), int(s.post[index]))
+        # Mesa connected the cells when it wrapped the (then edgeless) graph; connect them now.
+        for pre, post in graph.edges:
+            self.grid[pre].connect(self.grid[post], post)
+        self.glia_agents = []
+        for neuron in self.neurons:
+            if neuron.layer in self.glia_layers:
+                s.glia_neuron[len(self.glia_agents)] = neuron.index
+                self.glia_agents.append(GliaAgent(self, len(self.glia_agents), neuron))
+        s.sig[:] = self.sig0
+
+    def _build_glia_graph(self, topology: str | nx.Graph) -> nx.Graph:
+        n = self.state.n_glia
+        if isinstance(topology, nx.Graph):
+            if set(topology.nodes) != set(range(n)):
+                raise ValueError(
+                    f"glia_topology is a graph with nodes {sorted(topology.nodes)[:5]}...; it "
+                    f"must have exactly the glia indices 0..{n - 1} as nodes"
+                )
+            return nx.Graph(topology)
+        check_choice("glia_topology", topology, GLIA_TOPOLOGIES)
+        if topology == "ring":
+            return nx.cycle_graph(n)
+        if topology == "complete":
+            return nx.complete_graph(n)
+        glia_graph = nx.empty_graph(n)
+        if topology == "synaptic":
+            glia_of = {glia.neuron.index: glia.index for glia in self.glia_agents}
+            for pre, post in self.grid.G.edges:
+                if pre in glia_of and post in glia_of:
+                    glia_graph.add_edge(glia_of[pre], glia_of[post])
+        return glia_graph
+
+    def _reporters(self) -> dict:
+        reporters = {
+            "epoch": "epoch",
+            "synapses": lambda m: int(m.state.mask.sum()),
+            "error": lambda m: m.evaluate()[0],
+            "mse": lambda m: m.evaluate()[1],
+            "mean_sig": lambda m: float(m.state.sig.mean()) if m.state.n_glia else math.nan,
+            "prune_orders": "prune_orders",
+            "pruned": lambda m: len(m.prune_log),
+        }
+        for layer in range(1, len(self.layers)):
+            reporters[f"synapses_l{layer}"] = lambda m, layer=layer: int(
+                m.state.present(layer).sum()
+            )
+        return reporters
+
+    # -- running -----------------------------------------------------------------------------
+    def step(self) -> None:
+        """One epoch of training and pruning, then data collection."""
+        if self.epoch >= self.epochs:
+            self.running = False
+            return
+        self.scheduler.run_epoch()
+        self.epoch += 1
+        self.datacollector.collect(self)
+        if not np.isfinite(self.state.w).all() or not np.isfinite(self.state.b).all():
+            self.diverged = (
+                f"weights became NaN or infinite in epoch {self.epoch}; lower eta={self.eta}"
+            )
+            warnings.warn(f"NGModel stopped: {self.diverged}", RuntimeWarning, stacklevel=2)
+            self.running = False
+        if self.epoch >= self.epochs:
+            self.running = False
+
+    # -- what the agents call ----------------------------------------------------------------
+    def topology_changed(self) -> None:
+        """A synapse left the network: the scheduler rebuilds its stage sets."""
+        self.topology_version += 1
+
+    def record_prune(self, synapse: SynapseAgent) -> None:
+        """Log a pruned synapse with the sample count at which it went."""
+        self.prune_log.append(
+            {
+                "epoch": self.epoch + 1,
+                "sample": self.scheduler.samples_seen,
+                "layer": synapse.layer,
+                "pre": synapse.pre,
+                "post": synapse.post,
+                "weight": synapse.weight,
+            }
+        )
+
+    def weakest_prunable_synapse(self, neuron: int) -> SynapseAgent | None:
+        """Vectorized twin of :meth:`NeuroAgent.prune_weakest_synapse`'s choice, on the arrays."""
+        graph = self.grid.G
+        if self.keep_last_synapse and graph.in_degree(neuron) <= 1:
+            return None
+        s = self.state
+        layer = self.neurons[neuron].layer
+        row = s.w_off[layer] + (neuron - s.n_off[layer]) * s.sizes[layer - 1]
+        rows = slice(int(row), int(row + s.sizes[layer - 1]))
+        candidates = np.where(s.mask[rows] & s.prunable[rows], np.abs(s.w[rows]), np.inf)
+        k = int(np.argmin(candidates))
+        if not np.isfinite(candidates[k]):
+            return None
+        return graph.edges[int(s.pre[rows.start + k]), neuron]["synapse"]
+
+    # -- measurements ------------------------------------------------------------------------
+    def predict(self, inputs: np.ndarray | None = None) -> np.ndarray:
+        """Outputs of the network for ``inputs`` (default: all the task's patterns)."""
+        s = self.state
+        y = self.task.inputs if inputs is None else np.asarray(inputs, dtype=np.float64)
+        for layer in range(1, s.n_layers):
+            y = phi_array(y @ s.weights(layer).T + s.biases(layer), self.activation_code)
+        return y
+
+    def evaluate(self) -> tuple[float, float]:
+        """(error rate at threshold 0.5, MSE) over all the task's patterns."""
+        outputs, targets = self.predict(), self.task.targets
+        wrong = np.any((outputs > 0.5) != (targets > 0.5), axis=1)
+        return float(wrong.mean()), float(np.mean((outputs - targets) ** 2))
+
+    @property
+    def synapse_count(self) -> int:
+        """Synapses left."""
+        return int(self.state.mask.sum())

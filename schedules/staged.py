@@ -1,0 +1,172 @@
+"""The staged scheduler of the NG model.
+
+Per sample: forward (synapses transmit, neurons activate, layer by layer), outlier count
+(NA -> GA), backward (output error, then synapses send back and neurons take their deltas, layer
+by layer down), learning. Every ``mini_batch_size`` samples: sig update, prune orders, glia
+propagation. Each phase has a per-agent path (``engine="agents"``: ``AgentSet.do`` on the agents
+of the stage) and a vectorized path (``engine="vectorized"``: the same rules over the model's
+arrays at once). Both draw the same random numbers in the same order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+
+from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
+from glianet.agents.functions import sig_step
+from glianet.schedules import kernels
+
+ENGINES = ("vectorized", "agents")
+
+
+class NGStagedScheduler:
+    """Runs the phases of an :class:`~glianet.model.NGModel` epoch.
+
+    Parameters
+    ----------
+    model : NGModel
+        The model whose agents and arrays are stepped.
+    engine : {"vectorized", "agents"}
+        Which path runs the phases.
+    """
+
+    def __init__(self, model, engine: str) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine={engine!r} is not one of {ENGINES}")
+        self.model = model
+        self.engine = engine
+        self.samples_seen = 0
+        self._stages = None
+        self._stages_version = -1
+
+    # -- the epoch ---------------------------------------------------------------------------
+    def run_epoch(self) -> None:
+        """One epoch: ``samples_per_epoch`` samples drawn uniformly from the task's patterns."""
+        m = self.model
+        samples = m.rng.integers(0, m.task.n_patterns, size=m.samples_per_epoch)
+        start = 0
+        while start < len(samples):
+            until_round = m.mini_batch_size - self.samples_seen % m.mini_batch_size
+            chunk = samples[start : start + until_round]
+            self.train(chunk)
+            start += len(chunk)
+            self.samples_seen += len(chunk)
+            if m.pruning and self.samples_seen % m.mini_batch_size == 0 and m.glia_agents:
+                self.pruning_round()
+
+    def train(self, samples: np.ndarray) -> None:
+        """Forward, outlier count, backward and learning on each sample, in order."""
+        if self.engine == "vectorized":
+            m, s = self.model, self.model.state
+            kernels.train_samples(
+                samples, m.task.inputs, m.task.targets, s.sizes, s.n_off, s.w_off,
+                s.w, s.mask, s.b, s.a, s.y, s.back, s.delta, s.cnt,
+                m.counts_outliers, m.eta, m.z, m.activation_code,
+            )  # fmt: skip
+            return
+        for sample in samples:
+            self.forward(sample)
+            self.stages["glia_neurons"].do("count_outlier")
+            self.backward(sample)
+
+    def pruning_round(self) -> None:
+        """sig update (NA -> GA), prune orders (GA -> NA), then glia propagation."""
+        self.update_sig()
+        fired = self.order_prunes()
+        self.model.prune_orders += int(fired.sum())
+        if fired.any():
+            self.propagate_bursts(fired)
+
+    # -- per-sample phases (per-agent path) --------------------------------------------------
+    def forward(self, sample: int) -> None:
+        """Input neurons sense the pattern; each layer's synapses transmit, its neurons activate."""
+        m, stages = self.model, self.stages
+        for neuron, value in zip(stages["neurons"][0], m.task.inputs[sample], strict=True):
+            neuron.sense(float(value))
+        for layer in range(1, m.state.n_layers):
+            stages["synapses_into"][layer].do("transmit")
+            stages["neurons"][layer].do("activate")
+
+    def backward(self, sample: int) -> None:
+        """Output error, deltas layer by layer down, then every synapse and neuron learns."""
+        m, stages = self.model, self.stages
+        last = m.state.n_layers - 1
+        for neuron, target in zip(stages["neurons"][last], m.task.targets[sample], strict=True):
+            neuron.output_error(float(target))
+        for layer in range(last, 1, -1):
+            stages["synapses_into"][layer].do("backpropagate")
+            stages["neurons"][layer - 1].do("backpropagate")
+        stages["synapses"].do("learn")
+        stages["learning_neurons"].do("learn")
+
+    # -- pruning phases ----------------------------------------------------------------------
+    def update_sig(self) -> None:
+        """Each GA takes its NA's activity ``f`` and updates sig (eq. 2.3, 2.4)."""
+        m = self.model
+        if self.engine == "agents":
+            self.stages["glia"].do("update_sig")
+            return
+        s = m.state
+        f = s.cnt[s.glia_neuron] / m.mini_batch_size
+        s.cnt[s.glia_neuron] = 0
+        s.sig[:] = np.clip(s.sig - m.alpha * sig_step(f, m.sig_rule, m.beta), 0.0, 1.0)
+
+    def order_prunes(self) -> np.ndarray:
+        """Each GA fires when ``u > sig``; its NA prunes its weakest synapse. Returns who fired."""
+        m = self.model
+        if self.engine == "agents":
+            glia = self.stages["glia"].do("decide")
+            return np.array(glia.get("fired"), dtype=bool)
+        s = m.state
+        fired = m.rng.random(len(s.sig)) > s.sig
+        for g in np.flatnonzero(fired):
+            synapse = m.weakest_prunable_synapse(int(s.glia_neuron[g]))
+            if synapse is not None:
+                synapse.prune()
+        s.sig[fired] = 1.0
+        return fired
+
+    def propagate_bursts(self, fired: np.ndarray) -> None:
+        """``sig = max(sig, 1 - A * hops to the nearest firing GA)`` over the glia network."""
+        m = self.model
+        if self.engine == "agents":
+            for glia in self.stages["glia"]:
+                if glia.fired:
+                    glia.spread_burst()
+            return
+        hops = dijkstra(
+            m.glia_adjacency,
+            directed=False,
+            unweighted=True,
+            indices=np.flatnonzero(fired),
+            min_only=True,
+        )
+        np.maximum(m.state.sig, 1.0 - m.A * hops, out=m.state.sig)
+
+    # -- agent sets per stage ----------------------------------------------------------------
+    @property
+    def stages(self) -> dict:
+        """The agent sets each stage acts on, rebuilt when the network's topology changed."""
+        m = self.model
+        if self._stages_version != m.topology_version:
+            neurons = m.agents_by_type[NeuroAgent]
+            synapses = m.agents.select(agent_type=SynapseAgent)
+            n_layers = m.state.n_layers
+            self._stages = {
+                "neurons": by_layer(neurons, n_layers),
+                "learning_neurons": neurons.select(lambda agent: agent.layer > 0),
+                "synapses": synapses,
+                "synapses_into": by_layer(synapses, n_layers),
+                "glia": m.agents.select(agent_type=GliaAgent),
+                "glia_neurons": neurons.select(lambda agent: agent.glia is not None),
+            }
+            self._stages_version = m.topology_version
+        return self._stages
+
+
+def by_layer(agents, n_layers: int) -> list:
+    """The agents of each layer (a synapse belongs to the layer it feeds), as AgentSets."""
+    return [
+        agents.select(lambda agent, layer=layer: agent.layer == layer) for layer in range(n_layers)
+    ]

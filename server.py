@@ -1,0 +1,1 @@
+"""Browser visualization (SolaraViz); see the visualization issue."""

@@ -1,0 +1,94 @@
+"""The task interface shared by the NG and MASDA models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+
+class Task:
+    """A supervised data set of fixed patterns.
+
+    Parameters
+    ----------
+    name : str
+        Short name, used in results and on the command line.
+    inputs : array of shape (n_patterns, n_inputs)
+        Input patterns, finite floats.
+    targets : array of shape (n_patterns, n_outputs)
+        Targets in [0, 1] (one column per output neuron).
+
+    Raises
+    ------
+    ValueError
+        If the arrays are not 2-D, hold NaN or infinity, or disagree on the number of patterns.
+    """
+
+    def __init__(self, name: str, inputs: np.ndarray, targets: np.ndarray) -> None:
+        inputs = np.asarray(inputs, dtype=np.float64)
+        targets = np.asarray(targets, dtype=np.float64)
+        if targets.ndim == 1:
+            targets = targets[:, None]
+        for label, array in (("inputs", inputs), ("targets", targets)):
+            if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
+                raise ValueError(
+                    f"task {name!r}: {label} must be a non-empty 2-D array "
+                    f"(patterns x features), got shape {array.shape}"
+                )
+            if not np.all(np.isfinite(array)):
+                raise ValueError(f"task {name!r}: {label} contain NaN or infinity")
+        if inputs.shape[0] != targets.shape[0]:
+            raise ValueError(
+                f"task {name!r}: inputs have {inputs.shape[0]} patterns but targets have "
+                f"{targets.shape[0]}"
+            )
+        self.name = name
+        self.inputs = inputs
+        self.targets = targets
+
+    @property
+    def n_patterns(self) -> int:
+        """Number of patterns."""
+        return self.inputs.shape[0]
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of input features (input neurons)."""
+        return self.inputs.shape[1]
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of targets per pattern (output neurons)."""
+        return self.targets.shape[1]
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(name={self.name!r}, patterns={self.n_patterns}, "
+            f"inputs={self.n_inputs}, outputs={self.n_outputs})"
+        )
+
+
+TASKS: dict[str, Callable[[], Task]] = {}
+
+
+def register_task(name: str, factory: Callable[[], Task]) -> None:
+    """Make ``get_task(name)`` build a task with ``factory()``."""
+    TASKS[name] = factory
+
+
+def get_task(task: str | Task) -> Task:
+    """Return ``task`` itself, or the registered task of that name.
+
+    Raises
+    ------
+    ValueError
+        If no task of that name is registered.
+    """
+    if isinstance(task, Task):
+        return task
+    if not isinstance(task, str) or task not in TASKS:
+        raise ValueError(
+            f"task={task!r} is not a known task; choose one of {sorted(TASKS)} or pass a Task"
+        )
+    return TASKS[task]()
