@@ -35,6 +35,23 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
     print(table.to_string())
 
 
+def cmd_sweep(args: argparse.Namespace) -> None:
+    from glianet.sweeps.runner import run_sweep, summary_table
+    from glianet.sweeps.spec import load_spec
+
+    spec = load_spec(args.spec)
+    summary = run_sweep(
+        spec, args.out, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
+        retry_failed=args.retry_failed,
+    )  # fmt: skip
+    print(f"\nsweep {args.spec}: {len(summary)} runs in {args.out}")
+    print(summary_table(summary, spec).to_string())
+    failed = summary[summary["status"] != "ok"]
+    for _, row in failed.iterrows():
+        print(f"run {row['run_id']} (seed {row['seed']}) {row['status']}: "
+              f"{row['message'].splitlines()[0]}")  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="glianet", description="Neural networks built as multi-agent systems (Mesa)."
@@ -52,6 +69,18 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     rep.add_argument("--force", action="store_true", help="overwrite existing outputs")
     rep.set_defaults(run=cmd_reproduce)
+
+    sweep = commands.add_parser("sweep", help="a parameter sweep from a TOML spec")
+    sweep.add_argument("spec", help="the sweep spec (TOML)")
+    sweep.add_argument("--out", required=True, help="result directory (Parquet, one file a run)")
+    sweep.add_argument("--backend", default="local", choices=("local", "dask"))
+    sweep.add_argument("--workers", type=int, default=None, help="worker processes")
+    sweep.add_argument(
+        "--scheduler", default=None, metavar="tcp://HOST:PORT",
+        help="an existing Dask scheduler (implies --backend dask)",
+    )  # fmt: skip
+    sweep.add_argument("--retry-failed", action="store_true", help="run failed runs again")
+    sweep.set_defaults(run=cmd_sweep)
     return parser
 
 

@@ -146,8 +146,10 @@ class NGModel(mesa.Model):
 
         self._build_network()
         self.glia_graph = self._build_glia_graph(glia_topology)
-        self.glia_adjacency = nx.to_scipy_sparse_array(
-            self.glia_graph, nodelist=range(self.state.n_glia), format="csr"
+        self.glia_adjacency = (
+            nx.to_scipy_sparse_array(self.glia_graph, nodelist=range(self.state.n_glia))
+            if self.state.n_glia
+            else None
         )
         self.scheduler = NGStagedScheduler(self, engine)
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())

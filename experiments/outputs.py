@@ -27,7 +27,8 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     An interrupted run leaves either the old file or the new one, never half of one.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    # A hidden name with another suffix: readers of the directory never take it for a result.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         write(Path(tmp))
