@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import mesa
 import networkx as nx
 import numpy as np
 from mesa.discrete_space import Network
 
+from glianet import checkpoint
 from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
 from glianet.agents.functions import ACTIVATIONS, SIG_RULES, phi_array
 from glianet.schedules import ENGINES, NGStagedScheduler
@@ -112,6 +114,8 @@ class NGModel(mesa.Model):
         engine: str = "vectorized",
         rng: int | np.random.Generator | None = None,
     ) -> None:
+        #: The constructor's parameters (without ``rng``): what a checkpoint rebuilds it from.
+        self.params = {k: v for k, v in locals().items() if k not in ("self", "rng", "__class__")}
         super().__init__(rng=rng)
         self.task = get_task(task)
         self.layers = self._check_layers(layers)
@@ -248,10 +252,11 @@ class NGModel(mesa.Model):
             "synapses": lambda m: int(m.state.mask.sum()),
             "error": lambda m: m.evaluate()[0],
             "mse": lambda m: m.evaluate()[1],
-            "mean_sig": lambda m: float(m.state.sig.mean()) if m.state.n_glia else math.nan,
             "prune_orders": "prune_orders",
             "pruned": lambda m: len(m.prune_log),
         }
+        if self.state.n_glia:
+            reporters["mean_sig"] = lambda m: float(m.state.sig.mean())
         for layer in range(1, len(self.layers)):
             reporters[f"synapses_l{layer}"] = lambda m, layer=layer: int(
                 m.state.present(layer).sum()
@@ -275,6 +280,19 @@ class NGModel(mesa.Model):
             self.running = False
         if self.epoch >= self.epochs:
             self.running = False
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Write a checkpoint (JSON + NPZ, no pickle; see :mod:`glianet.checkpoint`)."""
+        checkpoint.save(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> NGModel:
+        """Rebuild a model from a checkpoint; it continues exactly as the saved one would have.
+
+        Raises :class:`glianet.checkpoint.CheckpointError` for a file that cannot be loaded.
+        """
+        return checkpoint.load(cls, path)
 
     # -- what the agents call ----------------------------------------------------------------
     def topology_changed(self) -> None:
