@@ -154,15 +154,40 @@ class NGStagedScheduler:
             synapses = m.agents.select(agent_type=SynapseAgent)
             n_layers = m.state.n_layers
             self._stages = {
-                "neurons": by_layer(neurons, n_layers),
-                "learning_neurons": neurons.select(lambda agent: agent.layer > 0),
-                "synapses": synapses,
-                "synapses_into": by_layer(synapses, n_layers),
+                "neurons": [Stage(layer) for layer in by_layer(neurons, n_layers)],
+                "learning_neurons": Stage(neurons.select(lambda agent: agent.layer > 0)),
+                "synapses": Stage(synapses),
+                "synapses_into": [Stage(layer) for layer in by_layer(synapses, n_layers)],
                 "glia": m.agents.select(agent_type=GliaAgent),
-                "glia_neurons": neurons.select(lambda agent: agent.glia is not None),
+                "glia_neurons": Stage(neurons.select(lambda agent: agent.glia is not None)),
             }
             self._stages_version = m.topology_version
         return self._stages
+
+
+class Stage:
+    """The agents of a per-sample stage, in order.
+
+    ``do(method)`` calls each agent's method, as ``AgentSet.do`` does, but through bound methods
+    cached per stage: ``AgentSet.do`` spends about 1 us an agent on weak-reference bookkeeping,
+    which at ~600 agent calls a sample is half the per-agent engine's time. Stages are rebuilt
+    whenever the topology changes, so a pruned synapse never acts again.
+    """
+
+    def __init__(self, agents) -> None:
+        self.agents = agents
+        self._calls: dict[str, list] = {}
+
+    def __iter__(self):
+        return iter(self.agents)
+
+    def do(self, method: str) -> None:
+        """Call ``method`` on every agent of the stage, in order."""
+        calls = self._calls.get(method)
+        if calls is None:
+            calls = self._calls[method] = [getattr(agent, method) for agent in self.agents]
+        for call in calls:
+            call()
 
 
 def by_layer(agents, n_layers: int) -> list:
