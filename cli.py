@@ -52,6 +52,34 @@ def cmd_sweep(args: argparse.Namespace) -> None:
               f"{row['message'].splitlines()[0]}")  # fmt: skip
 
 
+def cmd_masda(args: argparse.Namespace) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from glianet.experiments.masda_eval import evaluate
+
+    table = evaluate(
+        args.out, dataset=args.dataset, seeds=args.seeds, pretrain_epochs=args.epochs,
+        finetune_epochs=args.finetune_epochs, engine=args.engine, force=args.force,
+        **parse_assignments(args.set),
+    )  # fmt: skip
+    print(f"\nMASDA on {args.dataset} ({args.seeds} seeds) -> {args.out}")
+    print(table.to_string(float_format=lambda v: f"{v:.4f}"))
+
+
+def add_experiment_options(
+    command: argparse.ArgumentParser, out: str, seeds: int, epochs: int, example: str
+) -> None:
+    """The options every experiment command shares."""
+    command.add_argument("--out", default=out, help="output directory (default: %(default)s)")
+    command.add_argument("--seeds", type=int, default=seeds, help="number of seeds (%(default)s)")
+    command.add_argument("--epochs", type=int, default=epochs, help="epochs (%(default)s)")
+    command.add_argument("--engine", default="vectorized", choices=("vectorized", "agents"))
+    command.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                         help=f"any other {example}")  # fmt: skip
+    command.add_argument("--force", action="store_true", help="overwrite existing outputs")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="glianet", description="Neural networks built as multi-agent systems (Mesa)."
@@ -59,16 +87,26 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     rep = commands.add_parser("reproduce", help="the NG paper's experiment, tables and figures")
-    rep.add_argument("--out", default="results/ng", help="output directory (default: %(default)s)")
-    rep.add_argument("--seeds", type=int, default=5, help="number of seeds (default: 5)")
-    rep.add_argument("--epochs", type=int, default=100, help="epochs per run (default: 100)")
-    rep.add_argument("--engine", default="vectorized", choices=("vectorized", "agents"))
-    rep.add_argument(
-        "--set", action="append", default=[], metavar="NAME=VALUE",
-        help="any other NGModel parameter, e.g. --set z=2.0 --set sig_rule=printed",
-    )  # fmt: skip
-    rep.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    add_experiment_options(
+        rep,
+        "results/ng",
+        seeds=5,
+        epochs=100,
+        example="NGModel parameter, e.g. --set z=2.0 --set sig_rule=printed",
+    )
     rep.set_defaults(run=cmd_reproduce)
+
+    masda = commands.add_parser("masda", help="MASDA pretrain + fine-tune against baselines")
+    masda.add_argument("--dataset", default="digits", choices=("digits", "any-upper-3"))
+    masda.add_argument("--finetune-epochs", type=int, default=60, help="fine-tuning epochs")
+    add_experiment_options(
+        masda,
+        "results/masda",
+        seeds=3,
+        epochs=30,
+        example="MASDAModel parameter, e.g. --set n_units=100",
+    )
+    masda.set_defaults(run=cmd_masda)
 
     sweep = commands.add_parser("sweep", help="a parameter sweep from a TOML spec")
     sweep.add_argument("spec", help="the sweep spec (TOML)")

@@ -1,4 +1,4 @@
-"""The models: NG, the neuro-glia pruning network."""
+"""The models: NG, the neuro-glia pruning network, and MASDA, the multi-agent autoencoder."""
 
 from __future__ import annotations
 
@@ -10,13 +10,25 @@ from pathlib import Path
 import mesa
 import networkx as nx
 import numpy as np
-from mesa.discrete_space import Network
+from mesa.discrete_space import Cell, Network
+from mesa.time import Priority
 
 from glianet import checkpoint
 from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
 from glianet.agents.functions import ACTIVATIONS, SIG_RULES, phi_array
+from glianet.agents.masda import (
+    REWARD,
+    VARIABLE,
+    ConstantUnit,
+    Message,
+    RewardUnit,
+    Unit,
+    VariableUnit,
+)
 from glianet.schedules import ENGINES, NGStagedScheduler
-from glianet.state import LayeredState
+from glianet.schedules.masda import ENGINES as MASDA_ENGINES
+from glianet.schedules.masda import MASDAScheduler
+from glianet.state import LayeredState, UnitState
 from glianet.tasks import Task, get_task
 from glianet.validation import check_bool, check_choice, check_int, check_real
 
@@ -346,3 +358,342 @@ class NGModel(mesa.Model):
     def synapse_count(self) -> int:
         """Synapses left."""
         return int(self.state.mask.sum())
+
+
+class MASDAModel(mesa.Model):
+    """Multi-agent stacked denoising autoencoder (SPEC §2, Kurotaki & Matsuo 2015).
+
+    Constant units hold the data (inputs and teacher labels) and a bias; reward units predict a
+    constant or a stable variable unit; variable units learn features. Each epoch, unconnected
+    variable units join at a depth, every sample is fed to the constants and the units compute by
+    messages, then the summed weight changes are applied, units whose score is high and whose
+    weights have settled turn stable (and become targets for the next depth), and low scorers
+    are culled and replaced. One ``step()`` is one pretraining epoch.
+
+    Parameters
+    ----------
+    task : str or Task
+        The data: inputs become constant units, targets become teacher constant units.
+    n_units : int
+        Variable units at the start (and the population kept, as culled units are replaced).
+    eta : float
+        Learning rate; changes are summed over the epoch (batch update, as the paper says).
+    corruption : float
+        Corruption rate of the input constants, in [0, 1].
+    label_corruption : float
+        Corruption rate of the teacher constants (1.0: labels are only ever predicted).
+    hidden_corruption : float
+        Corruption rate of a variable unit once stable (it is then an input of the next depth).
+    stable_score, stable_tol : float
+        A -> B when the epoch's mean reward >= ``stable_score`` and the relative change of the
+        prev weights over the epoch < ``stable_tol``.
+    cull_fraction : float
+        Share of the state-A units, lowest scores first, culled after each epoch, in [0, 1).
+    min_age : int
+        Epochs a unit is spared from culling after it connects.
+    max_depth : int
+        Deepest depth a variable unit may take.
+    pretrain_epochs : int
+        Epochs of pretraining; then ``running`` becomes False.
+    latency : float
+        Delivery delay of a message (>= 0; engine "agents"). With latency > 0 each message arrives
+        after ``latency`` times 1, 2 or 3 hop times (by sender), so messages interleave as in a
+        real discrete-event run; the result is the same.
+    engine : {"vectorized", "agents"}
+        How the samples' messages are computed; both give the same run.
+    rng : int or numpy.random.Generator, optional
+        Seed.
+
+    Notes
+    -----
+    Choices where the paper is silent (SPEC §2 readings are the defaults above): the reward of a
+    reward unit is ``1 - |delta|`` and a variable unit's score is the mean, over the epoch's
+    samples, of the rewards of the reward units it feeds; a unit's prediction ``v = sigmoid(a)``
+    and a reward unit's ``delta = v - v_target`` (the cross-entropy gradient of a standard
+    denoising autoencoder); the bias unit feeds every variable and reward unit; a new reward unit
+    starts with weight 0 from the bias; culling ties go to the older slot; weights start
+    Glorot-uniform.
+    """
+
+    def __init__(
+        self,
+        task: str | Task = "any-upper-3",
+        n_units: int = 16,
+        eta: float = 0.01,
+        corruption: float = 0.2,
+        label_corruption: float = 1.0,
+        hidden_corruption: float = 0.2,
+        stable_score: float = 0.8,
+        stable_tol: float = 0.02,
+        cull_fraction: float = 0.1,
+        min_age: int = 5,
+        max_depth: int = 2,
+        pretrain_epochs: int = 30,
+        latency: float = 0.0,
+        engine: str = "vectorized",
+        rng: int | np.random.Generator | None = None,
+    ) -> None:
+        self.params = {k: v for k, v in locals().items() if k not in ("self", "rng", "__class__")}
+        super().__init__(rng=rng)
+        self.task = get_task(task)
+        self.n_units = check_int("n_units", n_units, 1)
+        self.eta = check_real("eta", eta, 0.0, low_open=True)
+        self.corruption = check_real("corruption", corruption, 0.0, 1.0)
+        self.label_corruption = check_real("label_corruption", label_corruption, 0.0, 1.0)
+        self.hidden_corruption = check_real("hidden_corruption", hidden_corruption, 0.0, 1.0)
+        self.stable_score = check_real("stable_score", stable_score, 0.0, 1.0)
+        self.stable_tol = check_real("stable_tol", stable_tol, 0.0)
+        self.cull_fraction = check_real("cull_fraction", cull_fraction, 0.0, 1.0, high_open=True)
+        self.min_age = check_int("min_age", min_age, 0)
+        self.max_depth = check_int("max_depth", max_depth, 1)
+        self.epochs = self.pretrain_epochs = check_int("pretrain_epochs", pretrain_epochs, 0)
+        self.latency = check_real("latency", latency, 0.0)
+        self.engine = check_choice("engine", engine, MASDA_ENGINES)
+        if self.task.n_patterns < 1 or not np.all(
+            (self.task.targets >= 0) & (self.task.targets <= 1)
+        ):
+            raise ValueError(f"task {self.task.name!r}: targets must lie in [0, 1]")
+
+        self.units = UnitState()
+        self.grid = Network(nx.DiGraph(), capacity=None, random=self.random, layout=None)
+        self.unit_by_slot: dict[int, Unit] = {}
+        self.in_flight: set[Message] = set()
+        self.messages = 0
+        self.epoch = 0
+        self.last_epoch = {"culled": 0, "created": 0, "stabilized": 0}
+        # One draw seeds every unit's own corruption noise.
+        self.seed_sequence_entropy = int(self.rng.integers(2**63))
+
+        inputs = [ConstantUnit(self, self.corruption, f"x{i}") for i in range(self.task.n_inputs)]
+        labels = [
+            ConstantUnit(self, self.label_corruption, f"t{j}") for j in range(self.task.n_outputs)
+        ]
+        self.bias = ConstantUnit(self, 0.0, "bias")
+        self.data_constants = inputs + labels
+        self.constants = [*self.data_constants, self.bias]
+        for constant in self.data_constants:
+            self.connect_units(self.bias, RewardUnit(self, constant), 0.0)
+        for k in range(self.n_units):
+            VariableUnit(self, f"h{k}")
+        self.scheduler = MASDAScheduler(self, self.engine)
+        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+        self.datacollector.collect(self)
+
+    # -- the unit graph ----------------------------------------------------------------------
+    def add_unit_node(self, unit: Unit) -> Cell:
+        """A new node (and cell) of the unit graph for ``unit``."""
+        self.unit_by_slot[unit.slot] = unit
+        cell = Cell(unit.slot, capacity=None, random=self.random)
+        self.grid.add_cell(cell)
+        return cell
+
+    def connect_units(self, pre: Unit, post: Unit, weight: float) -> None:
+        """An edge ``pre -> post`` with ``post``'s prev weight ``weight``."""
+        self.grid.G.add_edge(pre.slot, post.slot)
+        self.grid[pre.slot].connect(self.grid[post.slot], post.slot)
+        self.units.W[post.slot, pre.slot] = weight
+
+    def remove_unit(self, unit: Unit) -> None:
+        """Take a unit out: its edges, weights and node go with it."""
+        slot, u, graph = unit.slot, self.units, self.grid.G
+        for pre in list(graph.predecessors(slot)):
+            self.grid[pre].disconnect(self.grid[slot])
+        u.W[slot, :] = 0.0
+        u.W[:, slot] = 0.0
+        u.alive[slot] = False
+        self.grid.remove_cell(self.grid[slot])
+        del self.unit_by_slot[slot]
+        unit.remove()
+
+    def unit_at(self, slot: int) -> Unit:
+        """The unit in ``slot``."""
+        return self.unit_by_slot[int(slot)]
+
+    def unit_successors(self, unit: Unit) -> list[Unit]:
+        """Next nodes of ``unit`` in slot order."""
+        return [self.unit_by_slot[s] for s in sorted(self.grid.G.successors(unit.slot))]
+
+    def unit_predecessors(self, unit: Unit) -> list[Unit]:
+        """Prev nodes of ``unit`` in slot order."""
+        return [self.unit_by_slot[s] for s in sorted(self.grid.G.predecessors(unit.slot))]
+
+    def in_degree(self, unit: Unit) -> int:
+        """How many prev nodes ``unit`` waits for."""
+        return self.grid.G.in_degree(unit.slot)
+
+    def reward_successors(self, unit: Unit) -> list[Unit]:
+        """The reward units among ``unit``'s next nodes (the ones that answer backward)."""
+        return [n for n in self.unit_successors(unit) if n.kind == REWARD]
+
+    def reward_units(self, max_depth: int | None = None) -> list[RewardUnit]:
+        """Reward units in slot order, up to ``max_depth``."""
+        u = self.units
+        return [
+            self.unit_by_slot[s]
+            for s in range(u.size)
+            if u.alive[s] and u.kind[s] == REWARD and (max_depth is None or u.depth[s] <= max_depth)
+        ]
+
+    def stable_units(self, depth: int) -> list[Unit]:
+        """Stable data constants (depth 0) or stable variable units of ``depth``, in slot order."""
+        u = self.units
+        return [
+            self.unit_by_slot[s]
+            for s in range(u.size)
+            if u.alive[s] and u.stable[s] and u.depth[s] == depth and u.kind[s] != REWARD
+            and s != self.bias.slot
+        ]  # fmt: skip
+
+    def unconnected_units(self) -> list[VariableUnit]:
+        """Variable units that have not joined yet, in slot order."""
+        u = self.units
+        return [
+            self.unit_by_slot[s]
+            for s in range(u.size)
+            if u.alive[s] and u.kind[s] == VARIABLE and u.depth[s] < 0
+        ]
+
+    def connected_variable_slots(self) -> list[int]:
+        """Slots of the connected variable units."""
+        u = self.units
+        return [s for s in range(u.size) if u.alive[s] and u.kind[s] == VARIABLE and u.depth[s] > 0]
+
+    def edge_mask(self) -> np.ndarray:
+        """``E[j, i]`` True where the edge ``i -> j`` exists."""
+        size = self.units.size
+        mask = np.zeros((size, size), dtype=bool)
+        edges = np.array(list(self.grid.G.edges), dtype=np.int64).reshape(-1, 2)
+        mask[edges[:, 1], edges[:, 0]] = True
+        return mask
+
+    def data_columns(self, order: np.ndarray) -> list[np.ndarray]:
+        """Per data constant, its values on the samples in ``order``."""
+        values = np.hstack([self.task.inputs, self.task.targets])[order]
+        return list(values.T)
+
+    # -- messages as events ------------------------------------------------------------------
+    def post(self, message: Message) -> None:
+        """Put a message on the model's event list, due after the sender's delay."""
+        self.in_flight.add(message)
+        self.messages += 1
+        delay = self.latency * self._hop * (1 + message.sender.slot % 3)
+        self.schedule_event(message, at=self.time + delay)
+
+    def present_by_messages(self, order: np.ndarray, feed_order: np.ndarray) -> None:
+        """Feed the samples one after another; the units compute by message events.
+
+        The epoch's events run within one unit of model time after ``self.time`` (a sample's
+        messages take at most ``(2 max_depth + 4) * 3`` hops); the clock is then set back, so
+        Mesa's step schedule goes on at whole times.
+        """
+        start = self.time
+        hops = (2 * self.max_depth + 4) * 3 * (len(order) + 1)
+        self._hop = 0.5 / hops
+        self._columns, self._feed_order, self._next_sample = self.data_columns(order), feed_order, 0
+        self.schedule_event(self._feed_next_sample, at=start)
+        self.run_until(start + 0.5)
+        self.time = start
+
+    def _feed_next_sample(self) -> None:
+        """The environment inputs the next sample to the constants, in random order."""
+        i = self._next_sample
+        if i == len(self._feed_order):
+            return
+        self._next_sample += 1
+        for k in self._feed_order[i]:
+            self.data_constants[k].receive_data(self._columns[k][i])
+        self.bias.receive_data(1.0)
+
+    def sample_done(self) -> None:
+        """No message is in flight: the sample is done; feed the next one."""
+        self.schedule_event(self._feed_next_sample, at=self.time, priority=Priority.LOW)
+
+    # -- end of an epoch ---------------------------------------------------------------------
+    def end_epoch(self, n_samples: int) -> dict:
+        """Apply the summed changes, turn settled units stable, cull and replace low scorers."""
+        u, size = self.units, self.units.size
+        edges = self.edge_mask()
+        variables = self.connected_variable_slots()
+        learning = [s for s in variables if not u.stable[s]]
+        rewards = [unit.slot for unit in self.reward_units()]
+        change = {}
+        for s in learning:
+            norm = np.linalg.norm(u.W[s, :size])
+            change[s] = np.linalg.norm(u.dW[s, :size]) / max(norm, 1e-12)
+        for rows in (learning, rewards):
+            u.W[rows, :size] += u.dW[rows, :size] * edges[rows]
+        u.dW[:size, :size] = 0.0
+        u.score[variables] = u.reward_sum[variables] / n_samples
+
+        stabilized = sum(self.unit_at(s).consider_stability(change[s]) for s in learning)
+        candidates = [
+            s for s in learning
+            if not u.stable[s] and self.epoch + 1 - u.born[s] >= self.min_age
+        ]  # fmt: skip
+        n_cull = min(len(candidates), int(self.cull_fraction * len(learning)))
+        culled = sorted(candidates, key=lambda s: (u.score[s], s))[:n_cull]
+        for s in culled:
+            self.remove_unit(self.unit_at(s))
+        for _ in range(n_cull):
+            VariableUnit(self, f"h{self.units.size}")
+        return {"culled": n_cull, "created": n_cull, "stabilized": stabilized}
+
+    # -- running -----------------------------------------------------------------------------
+    def step(self) -> None:
+        """One pretraining epoch, then data collection."""
+        if self.epoch >= self.pretrain_epochs:
+            self.running = False
+            return
+        self.last_epoch = self.scheduler.run_epoch()
+        self.epoch += 1
+        self.datacollector.collect(self)
+        if not np.isfinite(self.units.W[: self.units.size, : self.units.size]).all():
+            self.diverged = f"weights became NaN or infinite in epoch {self.epoch}"
+            warnings.warn(f"MASDAModel stopped: {self.diverged}", RuntimeWarning, stacklevel=2)
+            self.running = False
+        if self.epoch >= self.pretrain_epochs:
+            self.running = False
+
+    def _reporters(self) -> dict:
+        reporters = {
+            "epoch": "epoch",
+            "culled": lambda m: m.last_epoch["culled"],
+            "created": lambda m: m.last_epoch["created"],
+            "stabilized": lambda m: m.last_epoch["stabilized"],
+            "unconnected": lambda m: len(m.unconnected_units()),
+            "mean_score": lambda m: m.mean_score(),
+            "messages": "messages",
+        }
+        for d in range(1, self.max_depth + 1):
+            reporters[f"A_d{d}"] = lambda m, d=d: m.count_units(d, stable=False)
+            reporters[f"B_d{d}"] = lambda m, d=d: m.count_units(d, stable=True)
+        for d in range(self.max_depth):
+            reporters[f"recon_d{d}"] = lambda m, d=d: m.reconstruction_error(d)
+        reporters["label_error"] = lambda m: m.reconstruction_error(0, labels=True)
+        return reporters
+
+    def count_units(self, depth: int, stable: bool) -> int:
+        """Variable units of ``depth`` in state B (``stable``) or A."""
+        u = self.units
+        return sum(1 for s in self.connected_variable_slots()
+                   if u.depth[s] == depth and bool(u.stable[s]) == stable)  # fmt: skip
+
+    def mean_score(self) -> float:
+        """Mean score of the connected variable units (0 before any epoch)."""
+        slots = self.connected_variable_slots()
+        return float(self.units.score[slots].mean()) if slots else 0.0
+
+    def reconstruction_error(self, depth: int, labels: bool = False) -> float:
+        """Mean squared error of the reward units of ``depth`` over the last epoch.
+
+        ``labels``: only the reward units of the teacher constants (else they are left out).
+        """
+        u = self.units
+        label_slots = {c.slot for c in self.data_constants[self.task.n_inputs :]}
+        slots = [
+            r.slot for r in self.reward_units()
+            if r.depth == depth and (u.target[r.slot] in label_slots) == labels
+        ]  # fmt: skip
+        if not slots or self.epoch == 0:
+            return 0.0
+        return float(u.error_sum[slots].mean() / self.task.n_patterns)

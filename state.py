@@ -93,3 +93,50 @@ class LayeredState:
     def biases(self, layer: int) -> np.ndarray:
         """Biases of ``layer``, a view."""
         return self.b[self.neurons(layer)]
+
+
+class UnitState:
+    """Arrays of the MASDA units, one slot per unit ever created (slots are never reused).
+
+    ``W[j, i]`` is the weight of the edge from unit ``i`` to unit ``j`` (a prev weight of ``j``;
+    0 where there is no edge), ``dW`` the changes accumulated over the current epoch. Per-sample
+    values (``v``, ``a``, ``sent``) serve the per-agent engine. The arrays grow by doubling.
+    """
+
+    PER_UNIT = {
+        "kind": (np.int8, -1), "depth": (np.int64, -1), "stable": (np.bool_, False),
+        "alive": (np.bool_, False), "corruption": (np.float64, 0.0),
+        "target": (np.int64, -1), "reward_node": (np.int64, -1), "born": (np.int64, 0),
+        "score": (np.float64, 0.0), "reward_sum": (np.float64, 0.0),
+        "error_sum": (np.float64, 0.0), "v": (np.float64, 0.0), "a": (np.float64, 0.0),
+        "sent": (np.float64, 0.0),
+    }  # fmt: skip
+
+    def __init__(self, capacity: int = 64) -> None:
+        self.size = 0
+        self.capacity = capacity
+        for name, (dtype, fill) in self.PER_UNIT.items():
+            setattr(self, name, np.full(capacity, fill, dtype=dtype))
+        self.W = np.zeros((capacity, capacity))
+        self.dW = np.zeros((capacity, capacity))
+
+    def allocate(self, kind: int, depth: int, corruption: float) -> int:
+        """A new slot for a unit; grows the arrays when they are full."""
+        if self.size == self.capacity:
+            self._grow(2 * self.capacity)
+        slot = self.size
+        self.size += 1
+        self.kind[slot], self.depth[slot], self.alive[slot] = kind, depth, True
+        self.corruption[slot] = corruption
+        return slot
+
+    def _grow(self, capacity: int) -> None:
+        for name, (dtype, fill) in self.PER_UNIT.items():
+            grown = np.full(capacity, fill, dtype=dtype)
+            grown[: self.capacity] = getattr(self, name)
+            setattr(self, name, grown)
+        for name in ("W", "dW"):
+            grown = np.zeros((capacity, capacity))
+            grown[: self.capacity, : self.capacity] = getattr(self, name)
+            setattr(self, name, grown)
+        self.capacity = capacity

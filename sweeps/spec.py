@@ -37,13 +37,14 @@ from typing import Any
 
 import numpy as np
 
-from glianet.model import NGModel
+from glianet.model import MASDAModel, NGModel
 
 #: Models a sweep can run, by the name a spec uses.
-MODELS: dict[str, type] = {"ng": NGModel}
+MODELS: dict[str, type] = {"ng": NGModel, "masda": MASDAModel}
+#: The keyword that sets a model's number of steps (the spec's ``epochs``).
+EPOCHS_KEYWORD = {"ng": "epochs", "masda": "pretrain_epochs"}
 
 TOP_LEVEL = {"model", "epochs", "seeds", "fixed", "grid", "random"}
-RESERVED = {"rng", "epochs"}  # set by the sweep itself
 
 
 class SpecError(ValueError):
@@ -69,7 +70,8 @@ class Run:
 
     def build(self):
         """The model of this run, ready to step."""
-        return MODELS[self.model](rng=self.seed, epochs=self.epochs, **self.params)
+        steps = {EPOCHS_KEYWORD[self.model]: self.epochs}
+        return MODELS[self.model](rng=self.seed, **steps, **self.params)
 
 
 @dataclass
@@ -170,7 +172,8 @@ def load_spec(source: str | Path | dict) -> SweepSpec:
     ):
         raise fail("seeds", f"{seeds!r} must be a count >= 1 or a list of distinct integers >= 0")
 
-    allowed = set(inspect.signature(MODELS[model]).parameters) - RESERVED
+    # rng and the number of epochs are set by the sweep itself
+    allowed = set(inspect.signature(MODELS[model]).parameters) - {"rng", EPOCHS_KEYWORD[model]}
     sections = {}
     for section in ("fixed", "grid", "random"):
         table = raw.get(section, {})
@@ -220,7 +223,7 @@ def load_spec(source: str | Path | dict) -> SweepSpec:
     )
     for params in spec.points():
         try:
-            MODELS[model](rng=0, epochs=0, **params)
+            MODELS[model](rng=0, **{EPOCHS_KEYWORD[model]: 0}, **params)
         except (ValueError, TypeError) as error:
             name = str(error).split("=")[0].split("[")[0]
             section = names_seen.get(name, "parameters")

@@ -5,6 +5,7 @@ samples from it. Add a task by writing a :class:`Task` subclass and registering 
 """
 
 from glianet.tasks.base import Task, get_task, register_task
+from glianet.tasks.digits import Digits
 from glianet.tasks.upper_bits import AnyUpperBits
 
-__all__ = ["AnyUpperBits", "Task", "get_task", "register_task"]
+__all__ = ["AnyUpperBits", "Digits", "Task", "get_task", "register_task"]

@@ -192,3 +192,11 @@ def test_malformed_toml_file(tmp_path):
         load_spec(bad)
     with pytest.raises(SpecError, match="no such file"):
         load_spec(tmp_path / "missing.toml")
+
+
+def test_masda_sweeps_too(tmp_path):
+    spec = {"model": "masda", "epochs": 3, "seeds": 2, "grid": {"corruption": [0.1, 0.3]}}
+    summary = run_sweep(spec, tmp_path, workers=1, progress=False)
+    assert len(summary) == 4 and (summary["status"] == "ok").all()
+    assert {"A_d1", "mean_score", "recon_d0"} <= set(summary.columns)
+    assert (summary["epoch"] == 3).all()

@@ -1,0 +1,289 @@
+"""MASDA units (Kurotaki & Matsuo 2015): constant, variable and reward units, and their messages.
+
+Units act only on what they receive. A forward message carries the sender's value (or 0 when the
+sender's corruption hides it); a backward message carries ``w * delta`` and the reward of the
+reward unit that sent it. A unit computes when messages from *all* the nodes it waits for have
+arrived, and sums them in the order of its prev (or next) nodes, so arrival order does not matter.
+Weight changes are accumulated and applied by the model at the end of the epoch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa.discrete_space import FixedAgent
+
+from glianet.agents.functions import phi
+
+CONSTANT, VARIABLE, REWARD = 0, 1, 2
+SIGMOID = 0
+FORWARD, BACKWARD, TARGET = 0, 1, 2
+
+
+class Message:
+    """A message in flight: an event on the model's event list that delivers itself.
+
+    ``kind`` is FORWARD (a value, or 0), BACKWARD (``w * delta`` and a reward) or TARGET (a
+    target unit showing its own reward unit its true value, which the paper lets a reward unit
+    read; as a message it keeps the run causal whatever the latency). Mesa holds event callbacks
+    by weak reference, so the model keeps each message in ``model.in_flight`` until delivered.
+    """
+
+    __slots__ = ("kind", "receiver", "sender", "value", "reward", "__weakref__")
+
+    def __init__(
+        self, kind: int, receiver: Unit, sender: Unit, value: float, reward: float = 0.0
+    ) -> None:
+        self.kind, self.receiver, self.sender = kind, receiver, sender
+        self.value, self.reward = value, reward
+
+    def __call__(self) -> None:
+        model = self.receiver.model
+        model.in_flight.discard(self)
+        if self.kind == FORWARD:
+            self.receiver.receive_forward(self.sender, self.value)
+        elif self.kind == BACKWARD:
+            self.receiver.receive_backward(self.sender, self.value, self.reward)
+        else:
+            self.receiver.receive_target(self.value)
+        if not model.in_flight:
+            model.sample_done()
+
+
+class Unit(FixedAgent):
+    """What every unit has: a slot in the model's unit arrays and a node of the unit graph.
+
+    The paper's Table 1 information is exposed as properties named as the table names it.
+    """
+
+    kind = -1
+
+    def __init__(self, model, depth: int, corruption_rate: float, name: str) -> None:
+        super().__init__(model)
+        self.name = name
+        self.slot = model.units.allocate(self.kind, depth, corruption_rate)
+        self.cell = model.add_unit_node(self)
+        # Each unit draws its own corruption noise, so draws do not depend on message order.
+        self.noise = np.random.default_rng([model.seed_sequence_entropy, self.slot])
+        self.inbox: dict[int, float] = {}
+
+    # -- Table 1 ----------------------------------------------------------------------------
+    @property
+    def next_nodes(self) -> list[Unit]:
+        """Units that receive this unit's forward messages, in slot order."""
+        return self.model.unit_successors(self)
+
+    @property
+    def prev_nodes(self) -> list[Unit]:
+        """Units whose forward messages this unit waits for, in slot order."""
+        return self.model.unit_predecessors(self)
+
+    @property
+    def prev_weights(self) -> np.ndarray:
+        """One weight per prev node (a copy)."""
+        u = self.model.units
+        return u.W[self.slot, [n.slot for n in self.prev_nodes]].copy()
+
+    @property
+    def depth(self) -> int:
+        """Abstraction level: 0 for data, one more than what a variable unit predicts."""
+        return int(self.model.units.depth[self.slot])
+
+    @property
+    def stable(self) -> bool:
+        """State B (prev weights frozen) rather than A (learning)."""
+        return bool(self.model.units.stable[self.slot])
+
+    @property
+    def score(self) -> float:
+        """Mean reward over the last epoch."""
+        return float(self.model.units.score[self.slot])
+
+    @property
+    def corruption_rate(self) -> float:
+        """Probability that a forward message carries 0 instead of the value."""
+        return float(self.model.units.corruption[self.slot])
+
+    @property
+    def learning_rate(self) -> float:
+        """eta of the unit's weight changes."""
+        return self.model.eta
+
+    @property
+    def reward_node(self) -> RewardUnit | None:
+        """The reward unit that predicts this unit (constants and stable units)."""
+        slot = self.model.units.reward_node[self.slot]
+        return self.model.unit_at(slot) if slot >= 0 else None
+
+    @property
+    def value(self) -> float:
+        """``v`` on the current sample."""
+        return float(self.model.units.v[self.slot])
+
+    # -- sending ----------------------------------------------------------------------------
+    def hides_value(self) -> bool:
+        """Draw this sample's corruption: True if the value is replaced by 0."""
+        rate = self.model.units.corruption[self.slot]
+        if rate <= 0.0:
+            return False
+        if rate >= 1.0:
+            return True
+        return bool(self.noise.random() < rate)
+
+    def send_forward(self) -> None:
+        """Send ``v`` (or 0 if corrupted) to every next node."""
+        u = self.model.units
+        sent = 0.0 if self.hides_value() else float(u.v[self.slot])
+        u.sent[self.slot] = sent
+        for receiver in self.next_nodes:
+            self.model.post(Message(FORWARD, receiver, self, sent))
+        reward_node = u.reward_node[self.slot]
+        if reward_node >= 0:
+            self.model.post(Message(TARGET, self.model.unit_at(reward_node), self, u.v[self.slot]))
+
+    def weighted_input(self) -> float:
+        """``a = sum_n w_n v_n`` over the prev nodes, in their order; empties the inbox."""
+        u = self.model.units
+        a = 0.0
+        for sender in self.prev_nodes:
+            a += u.W[self.slot, sender.slot] * self.inbox.pop(sender.slot)
+        return a
+
+
+class ConstantUnit(Unit):
+    """A data value or the bias: depth 0, always stable, never receives messages."""
+
+    kind = CONSTANT
+
+    def __init__(self, model, corruption_rate: float, name: str) -> None:
+        super().__init__(model, 0, corruption_rate, name)
+        model.units.stable[self.slot] = True
+
+    def receive_data(self, value: float) -> None:
+        """The environment inputs a value: set ``v``, send it forward."""
+        self.model.units.v[self.slot] = value
+        self.send_forward()
+
+
+class VariableUnit(Unit):
+    """A learned feature: state A (learning) or B (stable); the only kind that can be culled."""
+
+    kind = VARIABLE
+
+    def __init__(self, model, name: str) -> None:
+        super().__init__(model, -1, 0.0, name)
+        self.backward_inbox: dict[int, float] = {}
+
+    @property
+    def connected(self) -> bool:
+        """Whether the unit has joined the network (it has a depth)."""
+        return self.model.units.depth[self.slot] >= 0
+
+    # -- joining the network (Algorithm 1, inner while loop) ----------------------------------
+    def connect(self) -> None:
+        """Join: pick one reward unit at random; take its depth d; prev = every stable unit of
+        depth d (and the bias), next = every reward unit of depth d; own depth = d + 1."""
+        m = self.model
+        rewards = m.reward_units(max_depth=m.max_depth - 1)
+        chosen = rewards[int(m.rng.integers(len(rewards)))]
+        d = chosen.depth
+        m.units.depth[self.slot] = d + 1
+        m.units.born[self.slot] = m.epoch
+        prev = [unit for unit in m.stable_units(d)] + [m.bias]
+        nxt = [unit for unit in rewards if unit.depth == d]
+        limit = np.sqrt(6.0 / (len(prev) + len(nxt)))
+        for unit in prev:
+            m.connect_units(unit, self, m.rng.uniform(-limit, limit))
+        for unit in nxt:
+            m.connect_units(self, unit, m.rng.uniform(-limit, limit))
+
+    # -- end of epoch (Algorithm 1, after the samples) ---------------------------------------
+    def consider_stability(self, change: float) -> bool:
+        """A -> B when the score is high enough and the weights nearly stopped changing
+        (assumption 2): a new stable unit freezes its prev weights, corrupts what it sends as the
+        input of the next depth, and gets a reward unit of its own (it becomes a target)."""
+        m = self.model
+        if self.stable or self.score < m.stable_score or change >= m.stable_tol:
+            return False
+        m.units.stable[self.slot] = True
+        m.units.corruption[self.slot] = m.hidden_corruption
+        reward = RewardUnit(m, self)
+        m.connect_units(m.bias, reward, 0.0)
+        return True
+
+    def receive_forward(self, sender: Unit, value: float) -> None:
+        """Store; once every prev node has sent, compute ``v = sigmoid(a)`` and send it on."""
+        self.inbox[sender.slot] = value
+        if len(self.inbox) < self.model.in_degree(self):
+            return
+        u = self.model.units
+        a = self.weighted_input()
+        u.a[self.slot] = a
+        u.v[self.slot] = phi(a, SIGMOID)
+        self.send_forward()
+
+    def receive_backward(self, sender: Unit, value: float, reward: float) -> None:
+        """Store; once every next reward unit has answered, learn from ``delta`` and score."""
+        self.backward_inbox[sender.slot] = (value, reward)
+        expected = self.model.reward_successors(self)
+        if len(self.backward_inbox) < len(expected):
+            return
+        u, s = self.model.units, self.slot
+        total, rewards = 0.0, 0.0
+        for node in expected:
+            back, reward = self.backward_inbox.pop(node.slot)
+            total += back
+            rewards += reward
+        u.reward_sum[s] += rewards / len(expected)
+        if u.stable[s]:
+            return
+        v = u.v[s]
+        delta = v * (1.0 - v) * total
+        for sender in self.prev_nodes:
+            u.dW[s, sender.slot] -= self.model.eta * delta * u.sent[sender.slot]
+
+
+class RewardUnit(Unit):
+    """Predicts one target unit and returns more reward the closer its prediction."""
+
+    kind = REWARD
+
+    def __init__(self, model, target: Unit) -> None:
+        super().__init__(model, target.depth, 0.0, f"reward({target.name})")
+        model.units.target[self.slot] = target.slot
+        model.units.reward_node[target.slot] = self.slot
+        model.units.stable[self.slot] = True
+        self.target_value: float | None = None
+
+    @property
+    def target_node(self) -> Unit:
+        """The constant or stable variable unit it predicts."""
+        return self.model.unit_at(self.model.units.target[self.slot])
+
+    def receive_forward(self, sender: Unit, value: float) -> None:
+        """Store; once every prev node has sent, predict (see :meth:`predict`)."""
+        self.inbox[sender.slot] = value
+        self.predict()
+
+    def receive_target(self, value: float) -> None:
+        """The target unit's true value on this sample."""
+        self.target_value = value
+        self.predict()
+
+    def predict(self) -> None:
+        """Once every prev node and the target have sent: predict, learn, reward, send back."""
+        if self.target_value is None or len(self.inbox) < self.model.in_degree(self):
+            return
+        u, s = self.model.units, self.slot
+        prev = self.prev_nodes
+        v = phi(self.weighted_input(), SIGMOID)
+        u.v[s] = v
+        delta = v - self.target_value
+        self.target_value = None
+        reward = 1.0 - abs(delta)
+        u.error_sum[s] += delta * delta
+        for sender in prev:
+            u.dW[s, sender.slot] -= self.model.eta * delta * u.sent[sender.slot]
+        for sender in prev:
+            if sender.kind == VARIABLE:
+                back = u.W[s, sender.slot] * delta
+                self.model.post(Message(BACKWARD, sender, self, back, reward))

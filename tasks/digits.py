@@ -1,0 +1,38 @@
+"""scikit-learn's bundled 8x8 digits (1797 samples, 10 classes), features scaled to [0, 1]."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glianet.tasks.base import Task, register_task
+
+
+class Digits(Task):
+    """The 8x8 digits with one-hot targets, split as SPEC says (``test_size=0.25, random_state=0``).
+
+    Parameters
+    ----------
+    part : {"train", "test", "all"}
+        Which part of the fixed split the task holds.
+    """
+
+    def __init__(self, part: str = "train") -> None:
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+
+        if part not in ("train", "test", "all"):
+            raise ValueError(f"part={part!r} is invalid: it must be 'train', 'test' or 'all'")
+        data = load_digits()
+        inputs = data.data / 16.0
+        labels = data.target
+        if part != "all":
+            train_x, test_x, train_y, test_y = train_test_split(
+                inputs, labels, test_size=0.25, random_state=0
+            )
+            inputs, labels = (train_x, train_y) if part == "train" else (test_x, test_y)
+        self.labels = np.asarray(labels, dtype=np.int64)
+        super().__init__(f"digits-{part}", inputs, np.eye(10)[self.labels])
+
+
+register_task("digits", Digits)
+register_task("digits-test", lambda: Digits("test"))

@@ -1,0 +1,204 @@
+"""MASDA: messages compute a denoising autoencoder's gradients; engines and latency agree."""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from glianet.model import MASDAModel
+from glianet.tasks import AnyUpperBits, Task
+from glianet.tasks.base import get_task
+
+SMALL = {"n_units": 5, "stable_score": 0.6, "stable_tol": 0.5, "min_age": 2, "cull_fraction": 0.2}
+
+
+def connected(engine="agents", **params):
+    """A model whose variable units have joined (all at depth 1), no epoch run yet."""
+    model = MASDAModel(engine=engine, rng=5, **{"n_units": 4, "cull_fraction": 0.0, **params})
+    for unit in model.unconnected_units():
+        unit.connect()
+    return model
+
+
+def dae_gradients(model, x, t, keep):
+    """A standard one-hidden-layer denoising autoencoder, written directly in NumPy.
+
+    Encoder = the variable units' prev weights, decoder = the reward units' weights; inputs are
+    the data constants and the bias; ``keep`` is the corruption mask; the reconstruction targets
+    are the uncorrupted data. Cross-entropy loss, sigmoid units; gradients summed over samples.
+    """
+    u = model.units
+    data = [c.slot for c in model.data_constants]
+    hidden = model.connected_variable_slots()
+    rewards = [r.slot for r in model.reward_units()]
+    inputs = data + [model.bias.slot]
+    W_enc = u.W[np.ix_(hidden, inputs)]
+    W_dec = u.W[np.ix_(rewards, hidden)]
+    b_dec = u.W[rewards, model.bias.slot]
+    clean = np.hstack([x, t])
+    noisy = np.hstack([clean * keep, np.ones((len(x), 1))])
+    h = 1 / (1 + np.exp(-(noisy @ W_enc.T)))
+    recon = 1 / (1 + np.exp(-(h @ W_dec.T + b_dec)))
+    target = clean[:, [data.index(u.target[r]) for r in rewards]]
+    d_out = recon - target
+    d_h = (d_out @ W_dec) * h * (1 - h)
+    eta = model.eta
+    return {
+        "enc": -eta * d_h.T @ noisy,
+        "dec": -eta * d_out.T @ h,
+        "dec_bias": -eta * d_out.sum(axis=0),
+        "slots": (hidden, inputs, rewards),
+    }
+
+
+def corruption_masks(model, n):
+    """The masks the units will draw: replay each data constant's own noise generator."""
+    keep = np.ones((n, len(model.data_constants)))
+    for k, unit in enumerate(model.data_constants):
+        rate = unit.corruption_rate
+        if rate >= 1.0:
+            keep[:, k] = 0.0
+        elif rate > 0.0:
+            keep[:, k] = copy.deepcopy(unit.noise).random(n) >= rate
+    return keep
+
+
+@pytest.mark.parametrize("engine", ["agents", "vectorized"])
+@pytest.mark.parametrize("samples", [[37], list(range(64))])
+def test_messages_compute_the_gradients_of_a_denoising_autoencoder(engine, samples):
+    model = connected(engine, corruption=0.3)
+    order = np.array(samples)
+    keep = corruption_masks(model, len(order))
+    expected = dae_gradients(model, model.task.inputs[order], model.task.targets[order], keep)
+    if engine == "agents":
+        feed = np.tile(np.arange(len(model.data_constants)), (len(order), 1))
+        model.present_by_messages(order, feed)
+    else:
+        model.scheduler.present_in_bulk(order)
+    hidden, inputs, rewards = expected["slots"]
+    dW = model.units.dW
+    np.testing.assert_allclose(dW[np.ix_(hidden, inputs)], expected["enc"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(dW[np.ix_(rewards, hidden)], expected["dec"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        dW[rewards, model.bias.slot], expected["dec_bias"], rtol=0, atol=1e-9
+    )
+    assert 0 < keep[:, :6].mean() < 1 and not keep[:, 6:].any(), "inputs noisy, labels hidden"
+
+
+def run(engine, latency=0.0, epochs=8, **params):
+    model = MASDAModel(engine=engine, latency=latency, pretrain_epochs=epochs, rng=2,
+                       **{**SMALL, **params})  # fmt: skip
+    while model.running:
+        model.step()
+    return model
+
+
+@pytest.mark.parametrize("latency", [0.0, 1.0, 2.5])
+def test_engines_and_latencies_give_the_same_run(latency):
+    vectorized = run("vectorized")
+    messages = run("agents", latency=latency)
+    a = vectorized.datacollector.get_model_vars_dataframe()
+    b = messages.datacollector.get_model_vars_dataframe()
+    assert a["culled"].sum() > 0, "the case must exercise culling"
+    pd.testing.assert_frame_equal(a, b, rtol=0, atol=1e-9)
+    size = vectorized.units.size
+    assert size == messages.units.size
+    np.testing.assert_allclose(
+        vectorized.units.W[:size, :size], messages.units.W[:size, :size], rtol=0, atol=1e-9
+    )
+    assert messages.steps == messages.time == 8, "Mesa's clock steps once per epoch"
+
+
+GROWING = {"n_units": 16, "stable_score": 0.55, "stable_tol": 0.05, "min_age": 2,
+           "cull_fraction": 0.25, "eta": 0.05}  # fmt: skip
+
+
+def test_population_grows_in_depth_and_culls():
+    model = MASDAModel(rng=1, pretrain_epochs=40, **GROWING)
+    while model.running:
+        model.step()
+    data = model.datacollector.get_model_vars_dataframe()
+    assert data["B_d1"].iloc[-1] > 0 and data["B_d2"].iloc[-1] > 0
+    assert data["culled"].sum() == data["created"].sum() > 0
+    graph = model.grid.G
+    alive = {s for s in range(model.units.size) if model.units.alive[s]}
+    assert set(graph.nodes) == alive == set(model.unit_by_slot)
+    for stable in model.stable_units(1):
+        reward = stable.reward_node
+        assert reward is not None and reward.target_node is stable and reward.depth == 1
+    for unit in model.stable_units(2):
+        assert {p.depth for p in unit.prev_nodes} <= {0, 1}, "prev: depth-1 units and the bias"
+
+
+def test_stable_weights_freeze():
+    model = MASDAModel(rng=1, pretrain_epochs=20, **GROWING)
+    while model.running:
+        model.step()
+    frozen = {u.slot: u.prev_weights for u in model.stable_units(1)}
+    assert frozen
+    model.pretrain_epochs += 3
+    model.running = True
+    for _ in range(3):
+        model.step()
+    for unit in model.stable_units(1):
+        if unit.slot in frozen:
+            np.testing.assert_array_equal(unit.prev_weights, frozen[unit.slot])
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"corruption": 1.5}, "corruption"),
+        ({"label_corruption": -0.1}, "label_corruption"),
+        ({"hidden_corruption": 2.0}, "hidden_corruption"),
+        ({"n_units": 0}, "n_units"),
+        ({"eta": 0.0}, "eta"),
+        ({"cull_fraction": 1.0}, "cull_fraction"),
+        ({"engine": "gpu"}, "engine"),
+        ({"latency": -1.0}, "latency"),
+    ],
+)
+def test_bad_parameters_raise(params, named):
+    with pytest.raises(ValueError, match=f"^{named}"):
+        MASDAModel(**params)
+
+
+def test_bad_data_raises_clear_errors():
+    x = AnyUpperBits().inputs.copy()
+    x[3, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        Task("broken", x, AnyUpperBits().targets)
+    with pytest.raises(ValueError, match="patterns"):
+        Task("short", AnyUpperBits().inputs[:10], AnyUpperBits().targets)
+    with pytest.raises(ValueError, match="2-D"):
+        Task("flat", np.zeros(5), np.zeros(5))
+    labels_out_of_range = Task("labels", AnyUpperBits().inputs, AnyUpperBits().targets * 3)
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
+        MASDAModel(task=labels_out_of_range)
+
+
+def test_six_bit_task_works_with_both_models():
+    from glianet import NGModel
+
+    task = get_task("any-upper-3")
+    assert NGModel(task=task).task is task and MASDAModel(task=task).task is task
+
+
+def test_cli_masda_writes_table_and_figure(tmp_path, capsys):
+    from glianet.cli import main
+
+    out = tmp_path / "masda"
+    args = ["masda", "--dataset", "any-upper-3", "--out", str(out), "--seeds", "2",
+            "--epochs", "4", "--finetune-epochs", "5"]  # fmt: skip
+    assert main(args) == 0
+    results = pd.read_csv(out / "masda_eval.csv")
+    assert {"method", "seed", "test_accuracy", "train_seconds"} <= set(results.columns)
+    assert set(results["method"]) == {
+        "MASDA pretrain + fine-tune", "layered SDA + fine-tune", "same net, no pretraining",
+        "logistic regression",
+    }  # fmt: skip
+    assert results["test_accuracy"].between(0, 1).all() and len(results) == 8
+    assert (out / "masda_population.png").read_bytes()[:4] == b"\x89PNG"
+    assert "MASDA pretrain + fine-tune" in capsys.readouterr().out
+    assert main(args) == 2, "no overwrite without --force"
