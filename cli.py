@@ -67,6 +67,27 @@ def cmd_masda(args: argparse.Namespace) -> None:
     print(table.to_string(float_format=lambda v: f"{v:.4f}"))
 
 
+def cmd_serve(args: argparse.Namespace) -> None:
+    import os
+    import subprocess
+    from pathlib import Path
+
+    if not 0 < args.port < 65536:
+        raise ValueError(f"--port {args.port} is invalid: it must be between 1 and 65535")
+    reach = (
+        "this machine only"
+        if args.host in ("127.0.0.1", "localhost", "::1")
+        else ("reachable from other machines")
+    )
+    print(f"glianet: serving on http://{args.host}:{args.port} ({reach})", flush=True)
+    command = [
+        sys.executable, "-m", "solara", "run", str(Path(__file__).with_name("server.py")),
+        "--host", args.host, "--port", str(args.port), "--no-open", "--production",
+    ]  # fmt: skip
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    raise SystemExit(subprocess.run(command, env=env).returncode)
+
+
 def add_experiment_options(
     command: argparse.ArgumentParser, out: str, seeds: int, epochs: int, example: str
 ) -> None:
@@ -107,6 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
         example="MASDAModel parameter, e.g. --set n_units=100",
     )
     masda.set_defaults(run=cmd_masda)
+
+    serve = commands.add_parser("serve", help="the browser visualization (SolaraViz)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s: local only)"
+    )
+    serve.add_argument("--port", type=int, default=8765, help="port (default: %(default)s)")
+    serve.set_defaults(run=cmd_serve)
 
     sweep = commands.add_parser("sweep", help="a parameter sweep from a TOML spec")
     sweep.add_argument("spec", help="the sweep spec (TOML)")

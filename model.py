@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from collections.abc import Sequence
@@ -129,6 +130,7 @@ class NGModel(mesa.Model):
         #: The constructor's parameters (without ``rng``): what a checkpoint rebuilds it from.
         self.params = {k: v for k, v in locals().items() if k not in ("self", "rng", "__class__")}
         super().__init__(rng=rng)
+        self.initial_rng_state = copy.deepcopy(self.rng.bit_generator.state)
         self.task = get_task(task)
         self.layers = self._check_layers(layers)
         self.eta = check_real("eta", eta, 0.0, low_open=True)
@@ -292,6 +294,13 @@ class NGModel(mesa.Model):
             self.running = False
         if self.epoch >= self.epochs:
             self.running = False
+
+    def twin(self, **changes) -> NGModel:
+        """A new model with this one's parameters (but ``changes``) and the same initial random
+        state: e.g. ``model.twin(pruning=False)`` is the no-pruning run of the same seed."""
+        rng = np.random.default_rng()
+        rng.bit_generator.state = self.initial_rng_state
+        return type(self)(**{**self.params, **changes}, rng=rng)
 
     # -- checkpoints -------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:

@@ -89,3 +89,74 @@ def plot_synapses_and_error(epochs: pd.DataFrame) -> Figure:
     top.set_title(f"mean over {epochs['seed'].nunique()} seeds, band = range")
     fig.tight_layout()
     return fig
+
+
+#: Colours of MASDA units by kind and state.
+UNIT_COLOURS = {
+    "constant": "0.6", "variable A": "tab:orange", "variable B": "tab:green",
+    "reward": "tab:purple", "unconnected": "white",
+}  # fmt: skip
+
+
+def unit_category(model, slot: int) -> str:
+    """``"constant"``, ``"variable A"``, ``"variable B"``, ``"reward"`` or ``"unconnected"``."""
+    from glianet.agents.masda import CONSTANT, REWARD
+
+    u = model.units
+    if u.kind[slot] == CONSTANT:
+        return "constant"
+    if u.kind[slot] == REWARD:
+        return "reward"
+    if u.depth[slot] < 0:
+        return "unconnected"
+    return "variable B" if u.stable[slot] else "variable A"
+
+
+def draw_units(model, ax: Axes | None = None, max_edges: int = 3000) -> Axes:
+    """Draw MASDA's units by depth: constants and variable units at their depth, each reward
+    unit just left of the depth it predicts, unconnected units floating on the left.
+
+    Parameters
+    ----------
+    model : MASDAModel
+        The population to draw, as it is now.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure if omitted.
+    max_edges : int
+        Edges are drawn (faintly) only up to this many.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    u = model.units
+    columns: dict[float, list[int]] = {}
+    category = {}
+    for slot in sorted(model.unit_by_slot):
+        category[slot] = unit_category(model, slot)
+        x = {"reward": u.depth[slot] - 0.35, "unconnected": -0.8}.get(
+            category[slot], float(max(u.depth[slot], 0))
+        )
+        columns.setdefault(x, []).append(slot)
+    pos = {}
+    for x, slots in columns.items():
+        for i, slot in enumerate(slots):
+            pos[slot] = (x, (len(slots) - 1) / 2 - i)
+    edges = list(model.grid.G.edges)
+    if len(edges) <= max_edges:
+        for pre, post in edges:
+            (x0, y0), (x1, y1) = pos[pre], pos[post]
+            ax.plot([x0, x1], [y0, y1], color="0.8", linewidth=0.3, zorder=1)
+    for name, colour in UNIT_COLOURS.items():
+        slots = [s for s in pos if category[s] == name]
+        if slots:
+            xy = np.array([pos[s] for s in slots])
+            ax.scatter(xy[:, 0], xy[:, 1], s=30, c=colour, edgecolors="black",
+                       linewidths=0.5, label=f"{name} ({len(slots)})", zorder=2)  # fmt: skip
+    ax.set_yticks([])
+    ax.set_xlabel("depth")
+    ax.legend(loc="upper left", fontsize=7, frameon=False)
+    ax.set_title(f"epoch {model.epoch}: {len(pos)} units")
+    return ax

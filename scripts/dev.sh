@@ -3,6 +3,7 @@
 # then runs what was asked.
 #   bash scripts/dev.sh reproduce [ARGS...]   the paper reproduction (glianet reproduce)
 #   bash scripts/dev.sh test [PYTEST ARGS...] lint + the whole test suite
+#   bash scripts/dev.sh serve [ARGS...]       the browser visualization (glianet serve)
 #   bash scripts/dev.sh glianet ARGS...       any glianet command inside the venv
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -51,6 +52,35 @@ setup() {
     fi
 }
 
+# The browser page offline: solara fetches its JavaScript and CSS through a CDN proxy that has
+# no internet here; put those packages (from the npm registry) into the proxy's cache instead.
+solara_assets() {
+    local cdn="$venv/share/solara/cdn" solara app grid pkg tmp
+    solara="$("$venv/bin/python" -c 'import pathlib, solara; print(pathlib.Path(solara.__file__).parent)')"
+    # the versions this solara asks for
+    app="$(grep -o 'solara-vuetify-app@[0-9.]*' "$solara/server/templates/solara.html.j2" | head -n 1)"
+    grid="$(grep -o 'vue-grid-layout@[0-9a-z.-]*' "$solara/widgets/vue/gridlayout.vue" | head -n 1)"
+    for pkg in "@widgetti/$app" "@widgetti/$grid" requirejs@2.3.6 font-awesome@4.5.0 mermaid@10.8.0; do
+        [ -d "$cdn/$pkg" ] && continue
+        command -v npm >/dev/null 2>&1 || { echo "error: npm is needed to fetch $pkg" >&2; return 1; }
+        tmp="$(mktemp -d)"
+        (cd "$tmp" && npm pack --silent "$pkg" >/dev/null)
+        mkdir -p "$cdn/$pkg"
+        tar -xzf "$tmp"/*.tgz -C "$cdn/$pkg" --strip-components=1
+        rm -rf "$tmp"
+    done
+}
+
+# Debian's chromium for the browser test (Playwright's own browser download cannot work here).
+browser() {
+    command -v chromium >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+    else
+        sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null
+    fi
+}
+
 cmd="${1:-}"
 shift || true
 case "$cmd" in
@@ -60,15 +90,22 @@ case "$cmd" in
         ;;
     test)
         setup "test"
+        solara_assets
+        browser
         "$venv/bin/ruff" check .
         exec "$venv/bin/python" -m pytest "$@"
+        ;;
+    serve)
+        setup ""
+        solara_assets
+        exec "$venv/bin/glianet" serve "$@"
         ;;
     glianet)
         setup ""
         exec "$venv/bin/glianet" "$@"
         ;;
     *)
-        echo "usage: bash scripts/dev.sh {reproduce|test|glianet} [ARGS...]" >&2
+        echo "usage: bash scripts/dev.sh {reproduce|test|serve|glianet} [ARGS...]" >&2
         exit 2
         ;;
 esac
