@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from glianet.experiments.finetune import MaskedMLP, glorot, pretrain_dae_stack
 from glianet.experiments.outputs import check_outputs, write_atomic
 from glianet.model import MASDAModel
+from glianet.schedules.masda import sigmoid
 from glianet.tasks import Digits, Task, get_task
 
 OUTPUTS = ("masda_eval.csv", "masda_population.png", "masda_population.csv")
@@ -48,6 +49,20 @@ def stable_network(model: MASDAModel) -> tuple[list, list, list]:
         masks.append(edges[np.ix_(here, below)])
         biases.append(u.W[here, model.bias.slot].copy())
     return weights, biases, masks
+
+
+def reconstruct(model: MASDAModel, x: np.ndarray) -> np.ndarray:
+    """What the depth-0 reward units predict for inputs ``x`` (no corruption, labels hidden).
+
+    Returns an array shaped like ``x``: the reconstruction of each input feature through the
+    connected depth-1 units.
+    """
+    u = model.units
+    inputs = [c.slot for c in model.data_constants[: model.task.n_inputs]]
+    hidden = [s for s in model.connected_variable_slots() if u.depth[s] == 1]
+    rewards = [int(u.reward_node[s]) for s in inputs]
+    h = sigmoid(x @ u.W[np.ix_(hidden, inputs)].T + u.W[hidden, model.bias.slot])
+    return sigmoid(h @ u.W[np.ix_(rewards, hidden)].T + u.W[rewards, model.bias.slot])
 
 
 def split(dataset: str) -> tuple[Task, Task]:
