@@ -36,7 +36,23 @@ from glianet.validation import check_bool, check_choice, check_int, check_real
 GLIA_TOPOLOGIES = ("synaptic", "ring", "complete", "none")
 
 
-class NGModel(mesa.Model):
+class Checkpointable:
+    """``save`` / ``load`` of a model (JSON + NPZ, no pickle; see :mod:`glianet.checkpoint`)."""
+
+    def save(self, path: str | Path) -> None:
+        """Write a checkpoint of the model as it is now."""
+        checkpoint.save(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path):
+        """Rebuild a model from a checkpoint; it continues exactly as the saved one would have.
+
+        Raises :class:`glianet.checkpoint.CheckpointError` for a file that cannot be loaded.
+        """
+        return checkpoint.load(cls, path)
+
+
+class NGModel(Checkpointable, mesa.Model):
     """Neuro-glia pruning network (SPEC §1): a layered net of Neuro-, Synapse- and Glia-Agents.
 
     The network learns its task by online backpropagation while Glia-Agents prune it: every
@@ -302,19 +318,6 @@ class NGModel(mesa.Model):
         rng.bit_generator.state = self.initial_rng_state
         return type(self)(**{**self.params, **changes}, rng=rng)
 
-    # -- checkpoints -------------------------------------------------------------------------
-    def save(self, path: str | Path) -> None:
-        """Write a checkpoint (JSON + NPZ, no pickle; see :mod:`glianet.checkpoint`)."""
-        checkpoint.save(self, path)
-
-    @classmethod
-    def load(cls, path: str | Path) -> NGModel:
-        """Rebuild a model from a checkpoint; it continues exactly as the saved one would have.
-
-        Raises :class:`glianet.checkpoint.CheckpointError` for a file that cannot be loaded.
-        """
-        return checkpoint.load(cls, path)
-
     # -- what the agents call ----------------------------------------------------------------
     def topology_changed(self) -> None:
         """A synapse left the network: the scheduler rebuilds its stage sets."""
@@ -369,7 +372,7 @@ class NGModel(mesa.Model):
         return int(self.state.mask.sum())
 
 
-class MASDAModel(mesa.Model):
+class MASDAModel(Checkpointable, mesa.Model):
     """Multi-agent stacked denoising autoencoder (SPEC §2, Kurotaki & Matsuo 2015).
 
     Constant units hold the data (inputs and teacher labels) and a bias; reward units predict a

@@ -127,7 +127,7 @@ def test_pickled_member_is_refused_and_never_run(checkpoint_file, tmp_path):
         ({"params": {"task": "any-upper-3", "eta": -1.0}}, "eta"),
         ({"epoch": "five"}, "epoch"),
         ({"format": "something-else"}, "not a glianet"),
-        ({"rng": {"bit_generator": "Nope", "state": {}}}, "random generator"),
+        ({"rng": {"bit_generator": "Nope", "state": {}}}, "checkpoint content"),
     ],
 )
 def test_bad_metadata_fails_cleanly(checkpoint_file, change, message):
@@ -211,3 +211,32 @@ def test_invariants_hold_after_every_step(
         if keep_last_synapse:
             pruned_into = {p["post"] for p in model.prune_log}
             assert all(model.grid.G.in_degree(n) >= 1 for n in pruned_into)
+
+
+@pytest.mark.parametrize("engine", ["vectorized", "agents"])
+def test_masda_checkpoint_continues_exactly(tmp_path, engine):
+    from glianet.model import MASDAModel
+
+    params = {"n_units": 16, "stable_score": 0.55, "stable_tol": 0.05, "min_age": 2,
+              "cull_fraction": 0.25, "eta": 0.05, "pretrain_epochs": 16}  # fmt: skip
+    params["engine"] = engine
+    straight = finish(MASDAModel(rng=1, **params))
+    halfway = MASDAModel(rng=1, **params)
+    for _ in range(8):
+        halfway.step()
+    halfway.save(tmp_path / "masda.npz")
+    resumed = finish(MASDAModel.load(tmp_path / "masda.npz"))
+    a = straight.datacollector.get_model_vars_dataframe()
+    assert a["culled"].sum() > 0 and a["B_d1"].iloc[-1] > 0, "culling and stabilizing happened"
+    pd.testing.assert_frame_equal(a, resumed.datacollector.get_model_vars_dataframe())
+    size = straight.units.size
+    assert resumed.units.size == size
+    assert np.array_equal(straight.units.W[:size, :size], resumed.units.W[:size, :size])
+    assert set(straight.grid.G.edges) == set(resumed.grid.G.edges)
+
+
+def test_loading_the_other_models_checkpoint_fails_cleanly(checkpoint_file):
+    from glianet.model import MASDAModel
+
+    with pytest.raises(CheckpointError, match="not a glianet-masda-checkpoint"):
+        MASDAModel.load(checkpoint_file)
