@@ -20,7 +20,7 @@ SAMPLES_TIMED_BY_MESSAGES = 20
 def main() -> None:
     train = Digits("train")
     rows = []
-    model = MASDAModel(task=train, n_units=100, eta=0.001, rng=0)
+    model = MASDAModel(task=train, n_units=100, eta=0.0005, rng=0)
     model.step()  # connect, warm up
     start, before = time.perf_counter(), model.messages
     model.step()
@@ -29,7 +29,7 @@ def main() -> None:
     rows.append({"engine": "vectorized", "samples timed": train.n_patterns,
                  "messages/s": rate, "s/epoch": seconds})  # fmt: skip
 
-    model = MASDAModel(task=train, n_units=100, eta=0.001, rng=0, engine="agents")
+    model = MASDAModel(task=train, n_units=100, eta=0.0005, rng=0, engine="agents")
     for unit in model.unconnected_units():
         unit.connect()
     order = model.rng.permutation(train.n_patterns)[:SAMPLES_TIMED_BY_MESSAGES]

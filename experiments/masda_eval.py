@@ -21,7 +21,7 @@ OUTPUTS = ("masda_eval.csv", "masda_population.png", "masda_population.csv")
 DATASETS = ("digits", "any-upper-3")
 #: MASDAModel parameters per data set, under what the caller passes. Weight changes are summed
 #: over an epoch, so eta scales with 1 / samples: 1347 digits want a smaller one than 64 patterns.
-DATASET_DEFAULTS = {"digits": {"n_units": 100, "eta": 0.001}, "any-upper-3": {}}
+DATASET_DEFAULTS = {"digits": {"n_units": 100, "eta": 0.0005}, "any-upper-3": {}}
 
 
 def stable_network(model: MASDAModel) -> tuple[list, list, list]:
