@@ -240,3 +240,48 @@ def test_loading_the_other_models_checkpoint_fails_cleanly(checkpoint_file):
 
     with pytest.raises(CheckpointError, match="not a glianet-masda-checkpoint"):
         MASDAModel.load(checkpoint_file)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n_units=st.integers(1, 8),
+    eta=st.floats(0.001, 0.5),
+    corruption=st.floats(0.0, 1.0),
+    hidden_corruption=st.floats(0.0, 1.0),
+    stable_score=st.floats(0.0, 1.0),
+    stable_tol=st.floats(0.0, 1.0),
+    cull_fraction=st.floats(0.0, 0.9),
+    min_age=st.integers(0, 3),
+    max_depth=st.integers(1, 3),
+    engine=st.sampled_from(["vectorized", "agents"]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_masda_invariants_hold_after_every_step(
+    n_units, eta, corruption, hidden_corruption, stable_score, stable_tol, cull_fraction,
+    min_age, max_depth, engine, seed,
+):  # fmt: skip
+    from glianet.agents.masda import VARIABLE
+    from glianet.model import MASDAModel
+
+    model = MASDAModel(
+        n_units=n_units, eta=eta, corruption=corruption, hidden_corruption=hidden_corruption,
+        stable_score=stable_score, stable_tol=stable_tol, cull_fraction=cull_fraction,
+        min_age=min_age, max_depth=max_depth, engine=engine, rng=seed, pretrain_epochs=4,
+    )  # fmt: skip
+    while model.running:
+        model.step()
+        u = model.units
+        alive = {s for s in range(u.size) if u.alive[s]}
+        assert set(model.grid.G.nodes) == alive == set(model.unit_by_slot)
+        assert {a.slot for a in model.agents} == alive
+        variables = [s for s in alive if u.kind[s] == VARIABLE]
+        assert len(variables) == n_units, "culled units are replaced one for one"
+        for s in variables:
+            depth = u.depth[s]
+            assert depth == -1 or 1 <= depth <= max_depth
+        dead = [s for s in range(u.size) if not u.alive[s]]
+        assert not u.W[dead, : u.size].any() and not u.W[: u.size, dead].any()
+        assert np.all((u.score[variables] >= 0) & (u.score[variables] <= 1))
+        assert not model.in_flight, "no message outlives its sample"
+        row = model.datacollector.get_model_vars_dataframe().iloc[-1]
+        assert not row.isna().any()

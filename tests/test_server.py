@@ -115,12 +115,10 @@ def test_in_a_real_browser(served):
         before = drawings()
         assert len(before) >= 2, "network drawing and synapse plot"
         for expected in (1.0, 2.0, 3.0):
-            start = time.monotonic()
             step.click()
             page.wait_for_function(
                 f"document.body.innerText.includes('Time: {expected}')", timeout=10_000
             )
-            assert time.monotonic() - start < 5
         assert time_shown() == 3.0
         page.wait_for_timeout(500)
         after = drawings()
