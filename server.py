@@ -86,20 +86,27 @@ def no_pruning_twin(model: NGModel) -> NGModel | None:
 
 
 @solara.component
-def NGNetwork(model: NGModel):
+def Panel(model, draw):
+    """One matplotlib figure drawn by ``draw(model, figure)``, redrawn after every step."""
+    update_counter.get()
+    figure = Figure(figsize=(7, 4.2))
+    draw(model, figure)
+    solara.FigureMatplotlib(figure, format="png", bbox_inches="tight")
+
+
+def panel(draw):
+    """A SolaraViz component (model -> element) showing ``draw``'s figure."""
+    return lambda model: Panel(model, draw)
+
+
+def ng_network(model: NGModel, figure: Figure) -> None:
     """The network in layers; synapses red/blue, width ~ |w|; neurons shaded by their glia's sig."""
-    update_counter.get()
-    fig = Figure(figsize=(7, 4.2))
-    draw_network(model, fig.subplots())
-    solara.FigureMatplotlib(fig, format="png", bbox_inches="tight")
+    draw_network(model, figure.subplots())
 
 
-@solara.component
-def NGCurves(model: NGModel):
+def ng_curves(model: NGModel, figure: Figure) -> None:
     """Synapses and error per epoch, beside the no-pruning run of the same seed."""
-    update_counter.get()
-    fig = Figure(figsize=(7, 4.2))
-    top, bottom = fig.subplots(2, 1, sharex=True)
+    top, bottom = figure.subplots(2, 1, sharex=True)
     runs = [(model, "tab:red", "pruning" if model.pruning else "no pruning")]
     twin = no_pruning_twin(model)
     if twin is not None:
@@ -112,24 +119,16 @@ def NGCurves(model: NGModel):
     bottom.set_ylabel("error rate")
     bottom.set_xlabel("epoch")
     top.legend()
-    solara.FigureMatplotlib(fig, format="png", bbox_inches="tight")
 
 
-@solara.component
-def MASDAUnits(model: MASDAModel):
+def masda_units(model: MASDAModel, figure: Figure) -> None:
     """Units by depth, coloured by kind and state."""
-    update_counter.get()
-    fig = Figure(figsize=(7, 4.2))
-    draw_units(model, fig.subplots())
-    solara.FigureMatplotlib(fig, format="png", bbox_inches="tight")
+    draw_units(model, figure.subplots())
 
 
-@solara.component
-def MASDACurves(model: MASDAModel):
+def masda_curves(model: MASDAModel, figure: Figure) -> None:
     """Units per state and depth, and reconstruction error per depth, per epoch."""
-    update_counter.get()
-    fig = Figure(figsize=(7, 4.2))
-    top, bottom = fig.subplots(2, 1, sharex=True)
+    top, bottom = figure.subplots(2, 1, sharex=True)
     data = model.datacollector.get_model_vars_dataframe()
     for d in range(1, model.max_depth + 1):
         top.plot(data["epoch"], data[f"A_d{d}"], "--", label=f"A, depth {d}")
@@ -143,12 +142,11 @@ def MASDACurves(model: MASDAModel):
     bottom.set_xlabel("epoch")
     top.legend(fontsize=7)
     bottom.legend(fontsize=7)
-    solara.FigureMatplotlib(fig, format="png", bbox_inches="tight")
 
 
 MODELS = {
-    "NG": (NGModel, NG_PARAMS, [(NGNetwork, 0), (NGCurves, 0)]),
-    "MASDA": (MASDAModel, MASDA_PARAMS, [(MASDAUnits, 0), (MASDACurves, 0)]),
+    "NG": (NGModel, NG_PARAMS, [(panel(ng_network), 0), (panel(ng_curves), 0)]),
+    "MASDA": (MASDAModel, MASDA_PARAMS, [(panel(masda_units), 0), (panel(masda_curves), 0)]),
 }
 chosen = solara.reactive("NG")
 
