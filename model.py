@@ -458,12 +458,10 @@ class MASDAModel(Checkpointable, mesa.Model):
         self.cull_fraction = check_real("cull_fraction", cull_fraction, 0.0, 1.0, high_open=True)
         self.min_age = check_int("min_age", min_age, 0)
         self.max_depth = check_int("max_depth", max_depth, 1)
-        self.epochs = self.pretrain_epochs = check_int("pretrain_epochs", pretrain_epochs, 0)
+        self.pretrain_epochs = check_int("pretrain_epochs", pretrain_epochs, 0)
         self.latency = check_real("latency", latency, 0.0)
         self.engine = check_choice("engine", engine, MASDA_ENGINES)
-        if self.task.n_patterns < 1 or not np.all(
-            (self.task.targets >= 0) & (self.task.targets <= 1)
-        ):
+        if not np.all((self.task.targets >= 0) & (self.task.targets <= 1)):
             raise ValueError(f"task {self.task.name!r}: targets must lie in [0, 1]")
 
         self.units = UnitState()
@@ -491,6 +489,11 @@ class MASDAModel(Checkpointable, mesa.Model):
         self.scheduler = MASDAScheduler(self, self.engine)
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
         self.datacollector.collect(self)
+
+    @property
+    def epochs(self) -> int:
+        """Steps the model runs: its pretraining epochs."""
+        return self.pretrain_epochs
 
     # -- the unit graph ----------------------------------------------------------------------
     def add_unit_node(self, unit: Unit) -> Cell:
