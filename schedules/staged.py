@@ -3,9 +3,10 @@
 Per sample: forward (synapses transmit, neurons activate, layer by layer), outlier count
 (NA -> GA), backward (output error, then synapses send back and neurons take their deltas, layer
 by layer down), learning. Every ``mini_batch_size`` samples: sig update, prune orders, glia
-propagation. Each phase has a per-agent path (``engine="agents"``: ``AgentSet.do`` on the agents
-of the stage) and a vectorized path (``engine="vectorized"``: the same rules over the model's
-arrays at once). Both draw the same random numbers in the same order.
+propagation. Each phase has a per-agent path (``engine="agents"``: each agent of the stage applies
+its rule, through ``AgentSet.do`` or, for the per-sample stages, a :class:`Stage`) and a
+vectorized path (``engine="vectorized"``: the same rules over the model's arrays at once). Both
+draw the same random numbers in the same order.
 """
 
 from __future__ import annotations
