@@ -470,6 +470,7 @@ class MASDAModel(Checkpointable, mesa.Model):
         self.in_flight: set[Message] = set()
         self._hop = 0.0  # model time of one message hop, set per epoch
         self.messages = 0
+        self.diverged: str | None = None
         self.epoch = 0
         self.last_epoch = {"culled": 0, "created": 0, "stabilized": 0}
         # One draw seeds every unit's own corruption noise.

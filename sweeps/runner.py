@@ -39,18 +39,22 @@ def execute_run(run: Run) -> pd.DataFrame:
         and the wall time.
     """
     start = time.perf_counter()
-    epochs = pd.DataFrame()
-    status, message = "ok", ""
+    model, status, message = None, "ok", ""
     try:
         model = run.build()
         while model.running:
             model.step()
-        epochs = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        if getattr(model, "diverged", None):
+        if model.diverged:
             status, message = "diverged", model.diverged
     except Exception as error:  # a failing run is a result, not the end of the sweep
         status = "failed"
         message = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}"
+    # what was collected before a failure is kept too
+    epochs = (
+        model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        if model is not None
+        else pd.DataFrame()
+    )
     summary = epochs.tail(1).copy() if len(epochs) else pd.DataFrame(index=[0])
     summary = summary.assign(kind="summary", status=status, message=message)
     epochs = epochs.assign(kind="epoch", status=status, message="")

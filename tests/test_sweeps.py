@@ -200,3 +200,20 @@ def test_masda_sweeps_too(tmp_path):
     assert len(summary) == 4 and (summary["status"] == "ok").all()
     assert {"A_d1", "mean_score", "recon_d0"} <= set(summary.columns)
     assert (summary["epoch"] == 3).all()
+
+
+def test_a_run_failing_midway_keeps_what_it_collected(monkeypatch):
+    from glianet.model import NGModel
+
+    original = NGModel.step
+
+    def step_then_fail(self):
+        if self.epoch == 2:
+            raise RuntimeError("boom")
+        original(self)
+
+    monkeypatch.setattr(NGModel, "step", step_then_fail)
+    frame = execute_run(load_spec({"model": "ng", "epochs": 5}).runs()[0])
+    summary = frame[frame["kind"] == "summary"].iloc[0]
+    assert summary["status"] == "failed" and "RuntimeError: boom" in summary["message"]
+    assert list(frame[frame["kind"] == "epoch"]["epoch"]) == [0, 1, 2]
