@@ -120,19 +120,18 @@ class Unit(FixedAgent):
         return float(self.model.units.v[self.slot])
 
     # -- sending ----------------------------------------------------------------------------
-    def hides_value(self) -> bool:
-        """Draw this sample's corruption: True if the value is replaced by 0."""
+    def hides_value(self, samples: int = 1) -> np.ndarray:
+        """Draw the corruption of the next ``samples`` samples: True where the value is replaced
+        by 0 (probability: the corruption rate; rates of 0 and 1 draw nothing)."""
         rate = self.model.units.corruption[self.slot]
-        if rate <= 0.0:
-            return False
-        if rate >= 1.0:
-            return True
-        return bool(self.noise.random() < rate)
+        if rate <= 0.0 or rate >= 1.0:
+            return np.full(samples, rate >= 1.0)
+        return self.noise.random(samples) < rate
 
     def send_forward(self) -> None:
         """Send ``v`` (or 0 if corrupted) to every next node."""
         u = self.model.units
-        sent = 0.0 if self.hides_value() else float(u.v[self.slot])
+        sent = 0.0 if self.hides_value()[0] else float(u.v[self.slot])
         u.sent[self.slot] = sent
         for receiver in self.next_nodes:
             self.model.post(Message(FORWARD, receiver, self, sent))

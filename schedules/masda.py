@@ -61,12 +61,7 @@ class MASDAScheduler:
 
         def corrupt(slots) -> None:
             for slot in slots:
-                rate = u.corruption[slot]
-                if rate >= 1.0:
-                    sent[:, slot] = 0.0
-                elif rate > 0.0:
-                    unit = m.unit_at(slot)
-                    sent[:, slot] = np.where(unit.noise.random(n) < rate, 0.0, V[:, slot])
+                sent[:, slot] = np.where(m.unit_at(slot).hides_value(n), 0.0, V[:, slot])
 
         corrupt([unit.slot for unit in m.constants])
         variables = m.connected_variable_slots()
