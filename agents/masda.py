@@ -64,7 +64,8 @@ class Unit(FixedAgent):
         self.cell = model.add_unit_node(self)
         # Each unit draws its own corruption noise, so draws do not depend on message order.
         self.noise = np.random.default_rng([model.seed_sequence_entropy, self.slot])
-        self.inbox: dict[int, float] = {}
+        self.inbox: dict[int, float] = {}  # forward messages of this sample, by sender slot
+        self.received: dict[int, float] = {}  # the complete set, kept for learning
 
     # -- Table 1 ----------------------------------------------------------------------------
     @property
@@ -132,7 +133,6 @@ class Unit(FixedAgent):
         """Send ``v`` (or 0 if corrupted) to every next node."""
         u = self.model.units
         sent = 0.0 if self.hides_value()[0] else float(u.v[self.slot])
-        u.sent[self.slot] = sent
         for receiver in self.next_nodes:
             self.model.post(Message(FORWARD, receiver, self, sent))
         reward_node = u.reward_node[self.slot]
@@ -140,12 +140,20 @@ class Unit(FixedAgent):
             self.model.post(Message(TARGET, self.model.unit_at(reward_node), self, u.v[self.slot]))
 
     def weighted_input(self) -> float:
-        """``a = sum_n w_n v_n`` over the prev nodes, in their order; empties the inbox."""
+        """``a = sum_n w_n v_n`` over the prev nodes, in their order; the inbox becomes
+        ``received`` (what learning uses) and is emptied for the next sample."""
         u = self.model.units
+        self.received, self.inbox = self.inbox, {}
         a = 0.0
         for sender in self.prev_nodes:
-            a += u.W[self.slot, sender.slot] * self.inbox.pop(sender.slot)
+            a += u.W[self.slot, sender.slot] * self.received[sender.slot]
         return a
+
+    def learn(self, delta: float) -> None:
+        """Accumulate ``dw_n = -eta * delta * v_n`` over what each prev node sent."""
+        u, eta = self.model.units, self.model.eta
+        for sender, value in self.received.items():
+            u.dW[self.slot, sender] -= eta * delta * value
 
 
 class ConstantUnit(Unit):
@@ -170,12 +178,7 @@ class VariableUnit(Unit):
 
     def __init__(self, model, name: str) -> None:
         super().__init__(model, -1, 0.0, name)
-        self.backward_inbox: dict[int, float] = {}
-
-    @property
-    def connected(self) -> bool:
-        """Whether the unit has joined the network (it has a depth)."""
-        return self.model.units.depth[self.slot] >= 0
+        self.backward_inbox: dict[int, tuple[float, float]] = {}  # (w delta, reward) by sender
 
     # -- joining the network (Algorithm 1, inner while loop) ----------------------------------
     def connect(self) -> None:
@@ -187,7 +190,7 @@ class VariableUnit(Unit):
         d = chosen.depth
         m.units.depth[self.slot] = d + 1
         m.units.born[self.slot] = m.epoch
-        prev = [unit for unit in m.stable_units(d)] + [m.bias]
+        prev = [*m.stable_units(d), m.bias]
         nxt = [unit for unit in rewards if unit.depth == d]
         limit = np.sqrt(6.0 / (len(prev) + len(nxt)))
         for unit in prev:
@@ -236,9 +239,7 @@ class VariableUnit(Unit):
         if u.stable[s]:
             return
         v = u.v[s]
-        delta = v * (1.0 - v) * total
-        for sender in self.prev_nodes:
-            u.dW[s, sender.slot] -= self.model.eta * delta * u.sent[sender.slot]
+        self.learn(v * (1.0 - v) * total)
 
 
 class RewardUnit(Unit):
@@ -280,8 +281,7 @@ class RewardUnit(Unit):
         self.target_value = None
         reward = 1.0 - abs(delta)
         u.error_sum[s] += delta * delta
-        for sender in prev:
-            u.dW[s, sender.slot] -= self.model.eta * delta * u.sent[sender.slot]
+        self.learn(delta)
         for sender in prev:
             if sender.kind == VARIABLE:
                 back = u.W[s, sender.slot] * delta
