@@ -99,8 +99,8 @@ class UnitState:
     """Arrays of the MASDA units, one slot per unit ever created (slots are never reused).
 
     ``W[j, i]`` is the weight of the edge from unit ``i`` to unit ``j`` (a prev weight of ``j``;
-    0 where there is no edge), ``dW`` the changes accumulated over the current epoch. Per-sample
-    values (``v``, ``a``) serve the per-agent engine. The arrays grow by doubling.
+    0 where there is no edge), ``dW`` the changes accumulated over the current epoch. The per-sample
+    value ``v`` serves the per-agent engine. The arrays grow by doubling.
     """
 
     PER_UNIT = {
@@ -108,7 +108,7 @@ class UnitState:
         "alive": (np.bool_, False), "corruption": (np.float64, 0.0),
         "target": (np.int64, -1), "reward_node": (np.int64, -1), "born": (np.int64, 0),
         "score": (np.float64, 0.0), "reward_sum": (np.float64, 0.0),
-        "error_sum": (np.float64, 0.0), "v": (np.float64, 0.0), "a": (np.float64, 0.0),
+        "error_sum": (np.float64, 0.0), "v": (np.float64, 0.0),
     }  # fmt: skip
 
     def __init__(self, capacity: int = 64) -> None:

@@ -217,10 +217,7 @@ class VariableUnit(Unit):
         self.inbox[sender.slot] = value
         if len(self.inbox) < self.model.in_degree(self):
             return
-        u = self.model.units
-        a = self.weighted_input()
-        u.a[self.slot] = a
-        u.v[self.slot] = phi(a, SIGMOID)
+        self.model.units.v[self.slot] = phi(self.weighted_input(), SIGMOID)
         self.send_forward()
 
     def receive_backward(self, sender: Unit, value: float, reward: float) -> None:
