@@ -112,7 +112,12 @@ def make_executor(stack: ExitStack, backend: str, workers: int | None, scheduler
         )
         client = stack.enter_context(Client(cluster))
     else:
-        client = stack.enter_context(Client(scheduler))
+        try:
+            client = stack.enter_context(Client(scheduler, timeout="10s"))
+        except OSError as error:
+            raise ValueError(
+                f"scheduler={scheduler!r}: cannot reach a Dask scheduler there ({error})"
+            ) from None
     return stack.enter_context(client.get_executor(pure=False))
 
 

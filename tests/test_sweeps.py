@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -217,3 +218,12 @@ def test_a_run_failing_midway_keeps_what_it_collected(monkeypatch):
     summary = frame[frame["kind"] == "summary"].iloc[0]
     assert summary["status"] == "failed" and "RuntimeError: boom" in summary["message"]
     assert list(frame[frame["kind"] == "epoch"]["epoch"]) == [0, 1, 2]
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ValueError, match="cannot reach a Dask scheduler"):
+        run_sweep(QUICK, tmp_path, scheduler=f"tcp://127.0.0.1:{port}", progress=False)
+    assert not list(tmp_path.glob("[!.]*.parquet"))
