@@ -187,7 +187,7 @@ class NGModel(Checkpointable, mesa.Model):
         )
         self.scheduler = NGStagedScheduler(self, engine)
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
-        self.datacollector.collect(self)
+        self.collect()
 
     # -- construction ------------------------------------------------------------------------
     def _check_layers(self, layers: Sequence[int]) -> tuple[int, ...]:
@@ -280,8 +280,8 @@ class NGModel(Checkpointable, mesa.Model):
         reporters = {
             "epoch": "epoch",
             "synapses": lambda m: int(m.state.mask.sum()),
-            "error": lambda m: m.evaluate()[0],
-            "mse": lambda m: m.evaluate()[1],
+            "error": "error",
+            "mse": "mse",
             "prune_orders": "prune_orders",
             "pruned": lambda m: len(m.prune_log),
         }
@@ -294,6 +294,11 @@ class NGModel(Checkpointable, mesa.Model):
         return reporters
 
     # -- running -----------------------------------------------------------------------------
+    def collect(self) -> None:
+        """Measure error and MSE once, then let the DataCollector record everything."""
+        self.error, self.mse = self.evaluate()
+        self.datacollector.collect(self)
+
     def step(self) -> None:
         """One epoch of training and pruning, then data collection."""
         if self.epoch >= self.epochs:
@@ -301,7 +306,7 @@ class NGModel(Checkpointable, mesa.Model):
             return
         self.scheduler.run_epoch()
         self.epoch += 1
-        self.datacollector.collect(self)
+        self.collect()
         if not np.isfinite(self.state.w).all() or not np.isfinite(self.state.b).all():
             self.diverged = (
                 f"weights became NaN or infinite in epoch {self.epoch}; lower eta={self.eta}"
