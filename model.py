@@ -36,8 +36,31 @@ from glianet.validation import check_bool, check_choice, check_int, check_real
 GLIA_TOPOLOGIES = ("synaptic", "ring", "complete", "none")
 
 
-class Checkpointable:
-    """``save`` / ``load`` of a model (JSON + NPZ, no pickle; see :mod:`glianet.checkpoint`)."""
+class EpochModel(mesa.Model):
+    """What both models share: one ``step()`` is one epoch, a run stops itself after ``epochs``
+    or when its weights diverge, and it saves and loads as a checkpoint.
+
+    Subclasses provide ``epochs``, ``run_epoch()``, ``collect()`` and ``learned_arrays()``.
+    """
+
+    def step(self) -> None:
+        """One epoch, then data collection; stop at the end or if the weights diverge."""
+        if self.epoch >= self.epochs:
+            self.running = False
+            return
+        self.run_epoch()
+        self.epoch += 1
+        self.collect()
+        if not all(np.isfinite(array).all() for array in self.learned_arrays()):
+            self.diverged = (
+                f"weights became NaN or infinite in epoch {self.epoch}; lower eta={self.eta}"
+            )
+            warnings.warn(
+                f"{type(self).__name__} stopped: {self.diverged}", RuntimeWarning, stacklevel=2
+            )
+            self.running = False
+        if self.epoch >= self.epochs:
+            self.running = False
 
     def save(self, path: str | Path) -> None:
         """Write a checkpoint of the model as it is now."""
@@ -52,7 +75,7 @@ class Checkpointable:
         return checkpoint.load(cls, path)
 
 
-class NGModel(Checkpointable, mesa.Model):
+class NGModel(EpochModel):
     """Neuro-glia pruning network (SPEC §1): a layered net of Neuro-, Synapse- and Glia-Agents.
 
     The network learns its task by online backpropagation while Glia-Agents prune it: every
@@ -299,22 +322,13 @@ class NGModel(Checkpointable, mesa.Model):
         self.error, self.mse = self.evaluate()
         self.datacollector.collect(self)
 
-    def step(self) -> None:
-        """One epoch of training and pruning, then data collection."""
-        if self.epoch >= self.epochs:
-            self.running = False
-            return
+    def run_epoch(self) -> None:
+        """Training and pruning of one epoch."""
         self.scheduler.run_epoch()
-        self.epoch += 1
-        self.collect()
-        if not np.isfinite(self.state.w).all() or not np.isfinite(self.state.b).all():
-            self.diverged = (
-                f"weights became NaN or infinite in epoch {self.epoch}; lower eta={self.eta}"
-            )
-            warnings.warn(f"NGModel stopped: {self.diverged}", RuntimeWarning, stacklevel=2)
-            self.running = False
-        if self.epoch >= self.epochs:
-            self.running = False
+
+    def learned_arrays(self) -> tuple[np.ndarray, ...]:
+        """What learning changes: weights and biases."""
+        return self.state.w, self.state.b
 
     def twin(self, **changes) -> NGModel:
         """A new model with this one's parameters (but ``changes``) and the same initial random
@@ -377,7 +391,7 @@ class NGModel(Checkpointable, mesa.Model):
         return int(self.state.mask.sum())
 
 
-class MASDAModel(Checkpointable, mesa.Model):
+class MASDAModel(EpochModel):
     """Multi-agent stacked denoising autoencoder (SPEC §2, Kurotaki & Matsuo 2015).
 
     Constant units hold the data (inputs and teacher labels) and a bias; reward units predict a
@@ -494,7 +508,7 @@ class MASDAModel(Checkpointable, mesa.Model):
             VariableUnit(self, f"h{k}")
         self.scheduler = MASDAScheduler(self, self.engine)
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
-        self.datacollector.collect(self)
+        self.collect()
 
     @property
     def epochs(self) -> int:
@@ -661,20 +675,17 @@ class MASDAModel(Checkpointable, mesa.Model):
         return {"culled": n_cull, "created": n_cull, "stabilized": stabilized}
 
     # -- running -----------------------------------------------------------------------------
-    def step(self) -> None:
-        """One pretraining epoch, then data collection."""
-        if self.epoch >= self.pretrain_epochs:
-            self.running = False
-            return
+    def run_epoch(self) -> None:
+        """One pretraining epoch (Algorithm 1's loop body)."""
         self.last_epoch = self.scheduler.run_epoch()
-        self.epoch += 1
+
+    def collect(self) -> None:
+        """Let the DataCollector record this epoch."""
         self.datacollector.collect(self)
-        if not np.isfinite(self.units.W[: self.units.size, : self.units.size]).all():
-            self.diverged = f"weights became NaN or infinite in epoch {self.epoch}"
-            warnings.warn(f"MASDAModel stopped: {self.diverged}", RuntimeWarning, stacklevel=2)
-            self.running = False
-        if self.epoch >= self.pretrain_epochs:
-            self.running = False
+
+    def learned_arrays(self) -> tuple[np.ndarray, ...]:
+        """What learning changes: the weights of the units there are."""
+        return (self.units.W[: self.units.size, : self.units.size],)
 
     def _reporters(self) -> dict:
         reporters = {
