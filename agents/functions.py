@@ -29,10 +29,15 @@ def phi(a: float, kind: int) -> float:
     return a if a > 0.0 else 0.0
 
 
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    """Logistic function over an array (tanh form: no overflow)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
 def phi_array(a: np.ndarray, kind: int) -> np.ndarray:
     """:func:`phi` over an array (for evaluating a whole layer at once)."""
     if kind == 0:
-        return 0.5 * (1.0 + np.tanh(0.5 * a))
+        return sigmoid(a)
     if kind == 1:
         return np.tanh(a)
     return np.maximum(a, 0.0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glianet.schedules.masda import sigmoid
+from glianet.agents.functions import sigmoid
 
 
 def softmax(a: np.ndarray) -> np.ndarray:

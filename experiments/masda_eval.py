@@ -11,10 +11,10 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from tqdm.auto import tqdm
 
+from glianet.agents.functions import sigmoid
 from glianet.experiments.finetune import MaskedMLP, glorot, pretrain_dae_stack
 from glianet.experiments.outputs import check_outputs, write_atomic
 from glianet.model import MASDAModel
-from glianet.schedules.masda import sigmoid
 from glianet.tasks import Digits, Task, get_task
 
 OUTPUTS = ("masda_eval.csv", "masda_population.png", "masda_population.csv")

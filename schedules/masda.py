@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from glianet.agents.functions import sigmoid
+
 ENGINES = ("vectorized", "agents")
-
-
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    """Logistic function over an array (tanh form: no overflow)."""
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
 
 
 class MASDAScheduler:
