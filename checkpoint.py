@@ -26,7 +26,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from glianet.experiments.outputs import write_atomic
+from glianet.outputs import write_atomic
 from glianet.tasks import Task
 
 FORMATS = {"NGModel": "glianet-ng-checkpoint", "MASDAModel": "glianet-masda-checkpoint"}

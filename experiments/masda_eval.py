@@ -13,8 +13,8 @@ from tqdm.auto import tqdm
 
 from glianet.agents.functions import sigmoid
 from glianet.experiments.finetune import MaskedMLP, glorot, pretrain_dae_stack
-from glianet.experiments.outputs import check_outputs, write_atomic
 from glianet.model import MASDAModel
+from glianet.outputs import check_outputs, write_atomic
 from glianet.tasks import Digits, Task, get_task
 
 OUTPUTS = ("masda_eval.csv", "masda_population.png", "masda_population.csv")

@@ -11,8 +11,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from glianet.experiments.figures import draw_network, plot_synapses_and_error
-from glianet.experiments.outputs import check_outputs, write_atomic
 from glianet.model import NGModel
+from glianet.outputs import check_outputs, write_atomic
 
 #: The paper's reported result (Figure 3.2 and its text).
 PAPER = {

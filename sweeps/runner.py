@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from glianet.experiments.outputs import write_atomic
+from glianet.outputs import write_atomic
 from glianet.sweeps.spec import Run, SweepSpec, load_spec
 
 BACKENDS = ("local", "dask")

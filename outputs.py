@@ -1,4 +1,4 @@
-"""Writing results: atomic files, no silent overwrite."""
+"""Writing results atomically, never silently overwriting: for checkpoints, sweeps, experiments."""
 
 from __future__ import annotations
 
