@@ -88,16 +88,27 @@ def cmd_serve(args: argparse.Namespace) -> None:
     raise SystemExit(subprocess.run(command, env=env).returncode)
 
 
+def cmd_params(args: argparse.Namespace) -> None:
+    from glianet.parameters import TABLES
+
+    table = TABLES[args.model]
+    print(f"{table.model} parameters (set with --set NAME=VALUE, or in a sweep spec):")
+    print(table.describe())
+
+
 def add_experiment_options(
-    command: argparse.ArgumentParser, out: str, seeds: int, epochs: int, example: str
+    command: argparse.ArgumentParser, out: str, seeds: int, epochs: int, model: str
 ) -> None:
     """The options every experiment command shares."""
+    from glianet.parameters import ENGINES
+
     command.add_argument("--out", default=out, help="output directory (default: %(default)s)")
     command.add_argument("--seeds", type=int, default=seeds, help="number of seeds (%(default)s)")
     command.add_argument("--epochs", type=int, default=epochs, help="epochs (%(default)s)")
-    command.add_argument("--engine", default="vectorized", choices=("vectorized", "agents"))
+    command.add_argument("--engine", default=ENGINES[0], choices=ENGINES)
     command.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                         help=f"any other {example}")  # fmt: skip
+                         help=f"any other parameter; `glianet params {model}` lists them, e.g. "
+                              "--set eta=0.1")  # fmt: skip
     command.add_argument("--force", action="store_true", help="overwrite existing outputs")
 
 
@@ -108,26 +119,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     rep = commands.add_parser("reproduce", help="the NG paper's experiment, tables and figures")
-    add_experiment_options(
-        rep,
-        "results/ng",
-        seeds=5,
-        epochs=100,
-        example="NGModel parameter, e.g. --set z=2.0 --set sig_rule=printed",
-    )
+    add_experiment_options(rep, "results/ng", seeds=5, epochs=100, model="ng")
     rep.set_defaults(run=cmd_reproduce)
 
     masda = commands.add_parser("masda", help="MASDA pretrain + fine-tune against baselines")
     masda.add_argument("--dataset", default="digits", choices=("digits", "any-upper-3"))
     masda.add_argument("--finetune-epochs", type=int, default=60, help="fine-tuning epochs")
-    add_experiment_options(
-        masda,
-        "results/masda",
-        seeds=3,
-        epochs=30,
-        example="MASDAModel parameter, e.g. --set n_units=100",
-    )
+    add_experiment_options(masda, "results/masda", seeds=3, epochs=30, model="masda")
     masda.set_defaults(run=cmd_masda)
+
+    params = commands.add_parser("params", help="a model's parameters: defaults, allowed values")
+    params.add_argument("model", choices=("ng", "masda"))
+    params.set_defaults(run=cmd_params)
 
     serve = commands.add_parser("serve", help="the browser visualization (SolaraViz)")
     serve.add_argument(

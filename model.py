@@ -1,47 +1,63 @@
-"""The models: NG, the neuro-glia pruning network, and MASDA, the multi-agent autoencoder."""
+"""The models: NG, the neuro-glia pruning network, and MASDA, the multi-agent autoencoder.
+
+Each model wires its agents, its space (a directed network), its staged scheduler and its
+DataCollector, as Mesa's examples do; the rules are in ``agents/``, the phases in
+``schedules/``, the arrays in ``state.py`` and every parameter in ``parameters.py``.
+"""
 
 from __future__ import annotations
 
 import copy
 import math
 import warnings
-from collections.abc import Sequence
 from pathlib import Path
 
 import mesa
 import networkx as nx
 import numpy as np
-from mesa.discrete_space import Cell, Network
-from mesa.time import Priority
+import psutil
 
 from glianet import checkpoint
 from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
-from glianet.agents.functions import ACTIVATIONS, SIG_RULES, phi_array
-from glianet.agents.masda import (
-    REWARD,
-    VARIABLE,
-    ConstantUnit,
-    Message,
-    RewardUnit,
-    Unit,
-    VariableUnit,
+from glianet.agents.functions import ACTIVATIONS, phi_array
+from glianet.agents.masda import ConstantUnit, RewardUnit, VariableUnit
+from glianet.parameters import (
+    MASDA_PARAMETERS,
+    NG_PARAMETERS,
+    ParameterError,
+    ParameterTable,
+    uses_table,
 )
-from glianet.schedules import ENGINES, NGStagedScheduler
-from glianet.schedules.masda import ENGINES as MASDA_ENGINES
-from glianet.schedules.masda import MASDAScheduler
-from glianet.state import LayeredState, UnitState
-from glianet.tasks import Task, get_task
-from glianet.validation import check_bool, check_choice, check_int, check_real
-
-GLIA_TOPOLOGIES = ("synaptic", "ring", "complete", "none")
+from glianet.schedules import MASDAScheduler, NGStagedScheduler
+from glianet.space import DirectedNetwork
+from glianet.state import CONSTANT, REWARD, VARIABLE, LayeredState, UnitPopulation
+from glianet.tasks import get_task
 
 
 class EpochModel(mesa.Model):
-    """What both models share: one ``step()`` is one epoch, a run stops itself after ``epochs``
-    or when its weights diverge, and it saves and loads as a checkpoint.
+    """What both models share: keyword parameters from a :class:`ParameterTable`, one
+    ``step()`` per epoch, a run that stops itself after ``epochs`` or when its weights diverge,
+    and checkpoints.
 
-    Subclasses provide ``epochs``, ``run_epoch()``, ``collect()`` and ``learned_arrays()``.
+    Subclasses provide ``parameters``, ``epochs``, ``run_epoch()``, ``collect()``,
+    ``learned_arrays()`` and the checkpoint hooks ``_checkpoint_state()`` /
+    ``_restore_state()``.
     """
+
+    parameters: ParameterTable
+    #: The ``format`` a checkpoint of this model declares.
+    checkpoint_format: str
+
+    def __init__(self, rng: int | np.random.Generator | None = None, **params) -> None:
+        #: Every parameter's value (defaults filled in, without ``rng``): what a checkpoint or
+        #: :meth:`twin` rebuilds the model from. Each is also an attribute of the same name.
+        self.params = self.parameters.validate(params)
+        super().__init__(rng=_check_rng(rng))
+        vars(self).update(self.params)
+        self.initial_rng_state = copy.deepcopy(self.rng.bit_generator.state)
+        self.task = get_task(self.params["task"])
+        self.epoch = 0
+        self.diverged: str | None = None
 
     def step(self) -> None:
         """One epoch, then data collection; stop at the end or if the weights diverge."""
@@ -62,6 +78,13 @@ class EpochModel(mesa.Model):
         if self.epoch >= self.epochs:
             self.running = False
 
+    def twin(self, **changes) -> EpochModel:
+        """A new model with this one's parameters (but ``changes``) and the same initial random
+        state: e.g. ``model.twin(pruning=False)`` is the no-pruning run of the same seed."""
+        rng = np.random.default_rng()
+        rng.bit_generator.state = self.initial_rng_state
+        return type(self)(**{**self.params, **changes}, rng=rng)
+
     def save(self, path: str | Path) -> None:
         """Write a checkpoint of the model as it is now."""
         checkpoint.save(self, path)
@@ -75,6 +98,22 @@ class EpochModel(mesa.Model):
         return checkpoint.load(cls, path)
 
 
+def free_memory() -> int:
+    """Bytes of memory this machine has available now (free and reclaimable)."""
+    return psutil.virtual_memory().available
+
+
+def _check_rng(rng):
+    if rng is None or isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, bool) or not isinstance(rng, int | np.integer) or rng < 0:
+        raise ParameterError(
+            "rng", f"rng={rng!r} is invalid: it must be None, an integer >= 0 or a Generator"
+        )
+    return int(rng)
+
+
+@uses_table
 class NGModel(EpochModel):
     """Neuro-glia pruning network (SPEC §1): a layered net of Neuro-, Synapse- and Glia-Agents.
 
@@ -83,56 +122,7 @@ class NGModel(EpochModel):
     activity, fires with probability ``1 - sig``, orders its neuron to delete the weakest incoming
     synapse, and spreads its burst over the glia network to suppress pruning nearby.
     One ``step()`` is one epoch; the model stops itself (``running = False``) after ``epochs``.
-
-    Parameters
-    ----------
-    layers : sequence of int
-        Neurons per layer, input to output (paper: 6, 8, 8, 8, 1). The first and last must match
-        the task's inputs and outputs.
-    task : str or Task
-        The data (default: the paper's 6-bit "any of the upper 3 bits" task).
-    eta : float
-        Learning rate (> 0).
-    mini_batch_size : int
-        Samples between two pruning rounds (paper: 100).
-    samples_per_epoch : int
-        Samples per epoch, drawn uniformly from the task's patterns. The paper does not define an
-        epoch; 2000 (20 pruning rounds) makes the default run reproduce the paper's curve.
-    epochs : int
-        Steps after which the model stops.
-    sig0 : float
-        Initial sig of every GA, in [0, 1] (paper: 0.5).
-    A : float
-        Loss of a burst per hop on the glia network (paper: 0.01).
-    alpha : float
-        Step of the sig update (paper: 0.01).
-    beta : float
-        Steepness of the sig update (paper: 6 ln 3).
-    z : float
-        A neuron's output is an outlier on a sample when it lies more than ``z`` standard
-        deviations from the mean of its layer. The paper gives no value; 2.3 reproduces its
-        result (with 8 neurons the largest possible deviation is 2.47).
-    sig_rule : {"logistic", "printed", "logistic-flipped"}
-        Reading of the paper's eq. 2.4 (see :func:`glianet.agents.functions.sig_step`).
-    activation : {"sigmoid", "tanh", "relu"}
-        phi of the neurons.
-    pruning : bool
-        Whether the glia prune at all (False: the paper's "no pruning" baseline).
-    protect_io : bool
-        True (default): synapses of the input and output layers are never pruned, and glia sit on
-        the hidden layers with hidden predecessors. False: glia on every hidden layer, any
-        incoming synapse prunable.
-    glia_layers : sequence of int, optional
-        Layers whose neurons get a Glia-Agent, overriding the choice ``protect_io`` implies.
-    glia_topology : {"synaptic", "ring", "complete", "none"} or networkx.Graph
-        The glia network. "synaptic": GA i ~ GA j when their neurons were joined by a synapse in
-        the initial network. A Graph must have the GA indices 0..n-1 as nodes.
-    keep_last_synapse : bool
-        The guard: a neuron never loses its last incoming synapse.
-    engine : {"vectorized", "agents"}
-        Which path runs the phases; both give the same trajectory for the same seed.
-    rng : int or numpy.random.Generator, optional
-        Seed; every random draw of the run comes from ``self.rng``.
+    Every parameter is a keyword (see ``glianet.parameters.NG_PARAMETERS``) and an attribute.
 
     Notes
     -----
@@ -143,116 +133,88 @@ class NGModel(EpochModel):
     together, then bursts spread.
     """
 
-    def __init__(
-        self,
-        layers: Sequence[int] = (6, 8, 8, 8, 1),
-        task: str | Task = "any-upper-3",
-        eta: float = 0.5,
-        mini_batch_size: int = 100,
-        samples_per_epoch: int = 2000,
-        epochs: int = 100,
-        sig0: float = 0.5,
-        A: float = 0.01,
-        alpha: float = 0.01,
-        beta: float = 6 * math.log(3),
-        z: float = 2.3,
-        sig_rule: str = "logistic",
-        activation: str = "sigmoid",
-        pruning: bool = True,
-        protect_io: bool = True,
-        glia_layers: Sequence[int] | None = None,
-        glia_topology: str | nx.Graph = "synaptic",
-        keep_last_synapse: bool = True,
-        engine: str = "vectorized",
-        rng: int | np.random.Generator | None = None,
-    ) -> None:
-        #: The constructor's parameters (without ``rng``): what a checkpoint rebuilds it from.
-        self.params = {k: v for k, v in locals().items() if k not in ("self", "rng", "__class__")}
-        super().__init__(rng=rng)
-        self.initial_rng_state = copy.deepcopy(self.rng.bit_generator.state)
-        self.task = get_task(task)
-        self.layers = self._check_layers(layers)
-        self.eta = check_real("eta", eta, 0.0, low_open=True)
-        self.mini_batch_size = check_int("mini_batch_size", mini_batch_size, 1)
-        self.samples_per_epoch = check_int("samples_per_epoch", samples_per_epoch, 1)
-        self.epochs = check_int("epochs", epochs, 0)
-        self.sig0 = check_real("sig0", sig0, 0.0, 1.0)
-        self.A = check_real("A", A, 0.0)
-        self.alpha = check_real("alpha", alpha, 0.0)
-        self.beta = check_real("beta", beta)
-        self.z = check_real("z", z, 0.0)
-        self.sig_rule = check_choice("sig_rule", sig_rule, SIG_RULES)
-        self.activation = check_choice("activation", activation, ACTIVATIONS)
-        self.activation_code = ACTIVATIONS[activation]
-        self.pruning = check_bool("pruning", pruning)
-        self.protect_io = check_bool("protect_io", protect_io)
-        self.keep_last_synapse = check_bool("keep_last_synapse", keep_last_synapse)
-        self.engine = check_choice("engine", engine, ENGINES)
-        self.glia_layers = self._check_glia_layers(glia_layers)
+    parameters = NG_PARAMETERS
+    checkpoint_format = "glianet-ng-checkpoint"
 
-        n_layers = len(self.layers)
-        self.counts_outliers = np.isin(np.arange(n_layers), self.glia_layers)
+    def __init__(self, rng: int | np.random.Generator | None = None, **params) -> None:
+        super().__init__(rng=rng, **params)
+        self.layers = self._check_layers()
+        self.glia_layers = self._check_glia_layers()
+        self.activation_code = ACTIVATIONS[self.activation]
+        self.counts_outliers = np.isin(np.arange(len(self.layers)), self.glia_layers)
         self.state = LayeredState(
             self.layers, n_glia=sum(self.layers[layer] for layer in self.glia_layers)
         )
-        self.topology_version = 0
         self.prune_log: list[dict] = []
         self.prune_orders = 0
-        self.epoch = 0
-        self.diverged: str | None = None
 
         self._build_network()
-        self.glia_graph = self._build_glia_graph(glia_topology)
+        self.glia_graph = self._build_glia_graph(self.glia_topology)
         self.glia_adjacency = (
             nx.to_scipy_sparse_array(self.glia_graph, nodelist=range(self.state.n_glia))
             if self.state.n_glia
             else None
         )
-        self.scheduler = NGStagedScheduler(self, engine)
+        self.scheduler = NGStagedScheduler(self, self.engine)
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
         self.collect()
 
     # -- construction ------------------------------------------------------------------------
-    def _check_layers(self, layers: Sequence[int]) -> tuple[int, ...]:
-        if isinstance(layers, str | bytes) or not isinstance(layers, Sequence) or len(layers) < 2:
-            raise ValueError(
-                f"layers={layers!r} is invalid: it must be a sequence of at least 2 layer sizes"
-            )
-        sizes = tuple(check_int(f"layers[{i}]", n, 1) for i, n in enumerate(layers))
+    #: Memory of one synapse: its Synapse-Agent, its edge of the network space and its array
+    #: slots (measured: about 800 bytes; benchmarks/ng_scaling.py).
+    BYTES_PER_SYNAPSE = 1000
+
+    def _check_layers(self) -> tuple[int, ...]:
+        sizes = self.layers
         if sizes[0] != self.task.n_inputs or sizes[-1] != self.task.n_outputs:
-            raise ValueError(
+            raise ParameterError(
+                "layers",
                 f"layers={list(sizes)} does not fit task {self.task.name!r}: it needs "
-                f"{self.task.n_inputs} input and {self.task.n_outputs} output neurons"
+                f"{self.task.n_inputs} input and {self.task.n_outputs} output neurons",
+            )
+        available = free_memory()
+        synapses = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
+        if synapses * self.BYTES_PER_SYNAPSE > available:
+            raise ParameterError(
+                "layers",
+                f"layers={list(sizes)} has {synapses:,} synapses, which need about "
+                f"{synapses * self.BYTES_PER_SYNAPSE / 2**30:,.1f} GiB; this machine has "
+                f"{available / 2**30:,.1f} GiB free",
+            )
+        if self.samples_per_epoch * 8 > available:  # the epoch's sample indices
+            raise ParameterError(
+                "samples_per_epoch",
+                f"samples_per_epoch={self.samples_per_epoch:,} needs more memory than this "
+                f"machine has free ({available / 2**30:,.1f} GiB)",
             )
         return sizes
 
-    def _check_glia_layers(self, glia_layers: Sequence[int] | None) -> tuple[int, ...]:
+    def _check_glia_layers(self) -> tuple[int, ...]:
         n_layers = len(self.layers)
-        if glia_layers is None:
+        if self.glia_layers is None:
             first = 2 if self.protect_io else 1
             return tuple(range(first, n_layers - 1))
-        if isinstance(glia_layers, str) or not isinstance(glia_layers, Sequence):
-            raise ValueError(f"glia_layers={glia_layers!r} is invalid: it must be a list of layers")
-        for layer in glia_layers:
-            check_int("glia_layers", layer, 1)
+        for layer in self.glia_layers:
             if layer >= n_layers:
-                raise ValueError(
-                    f"glia_layers={list(glia_layers)} is invalid: layer {layer} does not exist "
-                    f"(layers are 0..{n_layers - 1}; input layer 0 cannot have glia)"
+                raise ParameterError(
+                    "glia_layers",
+                    f"glia_layers={list(self.glia_layers)} is invalid: layer {layer} does not "
+                    f"exist (layers are 0..{n_layers - 1}; input layer 0 cannot have glia)",
                 )
-        return tuple(sorted(set(glia_layers)))
+        return self.glia_layers
 
     def _build_network(self) -> None:
-        """Neurons on the nodes of a DiGraph space, synapses on its edges, glia on the neurons."""
+        """Neurons on the nodes of a directed network space, synapses on its edges, glia on the
+        neurons."""
         s, sizes, last = self.state, self.layers, len(self.layers) - 1
         graph = nx.DiGraph()
         positions = {}
         for layer, size in enumerate(sizes):
             for k in range(size):
-                index = s.n_off[layer] + k
-                graph.add_node(int(index), layer=layer)
-                positions[int(index)] = (float(layer), (size - 1) / 2 - k)
-        self.grid = Network(graph, capacity=None, random=self.random, layout=positions)
+                index = int(s.n_off[layer] + k)
+                graph.add_node(index, layer=layer)
+                positions[index] = (float(layer), (size - 1) / 2 - k)
+        self.grid = DirectedNetwork(graph, random=self.random, layout=positions)
         self.neurons = [
             NeuroAgent(self, layer, int(s.n_off[layer] + k))
             for layer, size in enumerate(sizes)
@@ -267,9 +229,6 @@ class NGModel(EpochModel):
             s.prunable[s.synapses(layer)] = prunable
             for index in range(*s.synapses(layer).indices(len(s.w))):
                 SynapseAgent(self, index, layer, int(s.pre[index]), int(s.post[index]))
-        # Mesa connected the cells when it wrapped the (then edgeless) graph; connect them now.
-        for pre, post in graph.edges:
-            self.grid[pre].connect(self.grid[post], post)
         self.glia_agents = []
         for neuron in self.neurons:
             if neuron.layer in self.glia_layers:
@@ -281,12 +240,13 @@ class NGModel(EpochModel):
         n = self.state.n_glia
         if isinstance(topology, nx.Graph):
             if set(topology.nodes) != set(range(n)):
-                raise ValueError(
-                    f"glia_topology is a graph with nodes {sorted(topology.nodes)[:5]}...; it "
-                    f"must have exactly the glia indices 0..{n - 1} as nodes"
+                nodes = sorted(map(repr, topology.nodes))[:5]
+                raise ParameterError(
+                    "glia_topology",
+                    f"glia_topology is a graph with nodes {', '.join(nodes)}...; it must have "
+                    f"exactly the glia indices 0..{n - 1} as nodes",
                 )
             return nx.Graph(topology)
-        check_choice("glia_topology", topology, GLIA_TOPOLOGIES)
         if topology == "ring":
             return nx.cycle_graph(n)
         if topology == "complete":
@@ -299,10 +259,16 @@ class NGModel(EpochModel):
                     glia_graph.add_edge(glia_of[pre], glia_of[post])
         return glia_graph
 
+    # -- data collection ---------------------------------------------------------------------
+    @staticmethod
+    def layer_column(layer: int) -> str:
+        """Name of the reporter of the synapses left into ``layer``."""
+        return f"synapses_l{layer}"
+
     def _reporters(self) -> dict:
         reporters = {
             "epoch": "epoch",
-            "synapses": lambda m: int(m.state.mask.sum()),
+            "synapses": lambda m: m.synapse_count,
             "error": "error",
             "mse": "mse",
             "prune_orders": "prune_orders",
@@ -311,17 +277,17 @@ class NGModel(EpochModel):
         if self.state.n_glia:
             reporters["mean_sig"] = lambda m: float(m.state.sig.mean())
         for layer in range(1, len(self.layers)):
-            reporters[f"synapses_l{layer}"] = lambda m, layer=layer: int(
+            reporters[self.layer_column(layer)] = lambda m, layer=layer: int(
                 m.state.present(layer).sum()
             )
         return reporters
 
-    # -- running -----------------------------------------------------------------------------
     def collect(self) -> None:
         """Measure error and MSE once, then let the DataCollector record everything."""
         self.error, self.mse = self.evaluate()
         self.datacollector.collect(self)
 
+    # -- running -----------------------------------------------------------------------------
     def run_epoch(self) -> None:
         """Training and pruning of one epoch."""
         self.scheduler.run_epoch()
@@ -329,46 +295,6 @@ class NGModel(EpochModel):
     def learned_arrays(self) -> tuple[np.ndarray, ...]:
         """What learning changes: weights and biases."""
         return self.state.w, self.state.b
-
-    def twin(self, **changes) -> NGModel:
-        """A new model with this one's parameters (but ``changes``) and the same initial random
-        state: e.g. ``model.twin(pruning=False)`` is the no-pruning run of the same seed."""
-        rng = np.random.default_rng()
-        rng.bit_generator.state = self.initial_rng_state
-        return type(self)(**{**self.params, **changes}, rng=rng)
-
-    # -- what the agents call ----------------------------------------------------------------
-    def topology_changed(self) -> None:
-        """A synapse left the network: the scheduler rebuilds its stage sets."""
-        self.topology_version += 1
-
-    def record_prune(self, synapse: SynapseAgent) -> None:
-        """Log a pruned synapse with the sample count at which it went."""
-        self.prune_log.append(
-            {
-                "epoch": self.epoch + 1,
-                "sample": self.scheduler.samples_seen,
-                "layer": synapse.layer,
-                "pre": synapse.pre,
-                "post": synapse.post,
-                "weight": synapse.weight,
-            }
-        )
-
-    def weakest_prunable_synapse(self, neuron: int) -> SynapseAgent | None:
-        """Vectorized twin of :meth:`NeuroAgent.prune_weakest_synapse`'s choice, on the arrays."""
-        graph = self.grid.G
-        if self.keep_last_synapse and graph.in_degree(neuron) <= 1:
-            return None
-        s = self.state
-        layer = self.neurons[neuron].layer
-        row = s.w_off[layer] + (neuron - s.n_off[layer]) * s.sizes[layer - 1]
-        rows = slice(int(row), int(row + s.sizes[layer - 1]))
-        candidates = np.where(s.mask[rows] & s.prunable[rows], np.abs(s.w[rows]), np.inf)
-        k = int(np.argmin(candidates))
-        if not np.isfinite(candidates[k]):
-            return None
-        return graph.edges[int(s.pre[rows.start + k]), neuron]["synapse"]
 
     # -- measurements ------------------------------------------------------------------------
     def predict(self, inputs: np.ndarray | None = None) -> np.ndarray:
@@ -390,7 +316,48 @@ class NGModel(EpochModel):
         """Synapses left."""
         return int(self.state.mask.sum())
 
+    # -- checkpoint hooks ----------------------------------------------------------------------
+    #: The arrays a checkpoint saves, with their types.
+    CHECKPOINT_ARRAYS = {
+        "w": np.float64, "mask": np.bool_, "b": np.float64, "cnt": np.int64, "sig": np.float64,
+    }  # fmt: skip
 
+    def _checkpoint_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """What a checkpoint holds beyond the parameters and random states: (meta, arrays)."""
+        s = self.state
+        meta = {
+            "samples_seen": s.samples_seen,
+            "prune_orders": self.prune_orders,
+            "prune_log": self.prune_log,
+        }
+        return meta, {name: getattr(s, name) for name in self.CHECKPOINT_ARRAYS}
+
+    def _checkpoint_arrays(self, meta: dict) -> dict[str, tuple]:
+        """The arrays loading must find: name -> (dtype, shape)."""
+        return {
+            name: (dtype, getattr(self.state, name).shape)
+            for name, dtype in self.CHECKPOINT_ARRAYS.items()
+        }
+
+    def _restore_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        """Put back what :meth:`_checkpoint_state` saved (arrays already checked by type and
+        shape); pruned synapses leave the space."""
+        s = self.state
+        sig = arrays["sig"]
+        if not np.all(np.isfinite(sig)) or (sig < 0).any() or (sig > 1).any():
+            raise ValueError("sig values outside [0, 1]")
+        for pre, post in list(self.grid.G.edges):
+            synapse = self.grid.G.edges[pre, post]["synapse"]
+            if not arrays["mask"][synapse.index]:
+                synapse.remove()
+        for name in self.CHECKPOINT_ARRAYS:
+            getattr(s, name)[:] = arrays[name]
+        s.samples_seen = int(meta["samples_seen"])
+        self.prune_orders = int(meta["prune_orders"])
+        self.prune_log = list(meta["prune_log"])
+
+
+@uses_table
 class MASDAModel(EpochModel):
     """Multi-agent stacked denoising autoencoder (SPEC §2, Kurotaki & Matsuo 2015).
 
@@ -399,41 +366,8 @@ class MASDAModel(EpochModel):
     variable units join at a depth, every sample is fed to the constants and the units compute by
     messages, then the summed weight changes are applied, units whose score is high and whose
     weights have settled turn stable (and become targets for the next depth), and low scorers
-    are culled and replaced. One ``step()`` is one pretraining epoch.
-
-    Parameters
-    ----------
-    task : str or Task
-        The data: inputs become constant units, targets become teacher constant units.
-    n_units : int
-        Variable units at the start (and the population kept, as culled units are replaced).
-    eta : float
-        Learning rate; changes are summed over the epoch (batch update, as the paper says).
-    corruption : float
-        Corruption rate of the input constants, in [0, 1].
-    label_corruption : float
-        Corruption rate of the teacher constants (1.0: labels are only ever predicted).
-    hidden_corruption : float
-        Corruption rate of a variable unit once stable (it is then an input of the next depth).
-    stable_score, stable_tol : float
-        A -> B when the epoch's mean reward >= ``stable_score`` and the relative change of the
-        prev weights over the epoch < ``stable_tol``.
-    cull_fraction : float
-        Share of the state-A units, lowest scores first, culled after each epoch, in [0, 1).
-    min_age : int
-        Epochs a unit is spared from culling after it connects.
-    max_depth : int
-        Deepest depth a variable unit may take.
-    pretrain_epochs : int
-        Epochs of pretraining; then ``running`` becomes False.
-    latency : float
-        Delivery delay of a message (>= 0; engine "agents"). With latency > 0 each message arrives
-        after ``latency`` times 1, 2 or 3 hop times (by sender), so messages interleave as in a
-        real discrete-event run; the result is the same.
-    engine : {"vectorized", "agents"}
-        How the samples' messages are computed; both give the same run.
-    rng : int or numpy.random.Generator, optional
-        Seed.
+    are culled and replaced. One ``step()`` is one pretraining epoch. Every parameter is a
+    keyword (see ``glianet.parameters.MASDA_PARAMETERS``) and an attribute.
 
     Notes
     -----
@@ -446,246 +380,63 @@ class MASDAModel(EpochModel):
     Glorot-uniform.
     """
 
-    def __init__(
-        self,
-        task: str | Task = "any-upper-3",
-        n_units: int = 16,
-        eta: float = 0.01,
-        corruption: float = 0.2,
-        label_corruption: float = 1.0,
-        hidden_corruption: float = 0.2,
-        stable_score: float = 0.8,
-        stable_tol: float = 0.02,
-        cull_fraction: float = 0.1,
-        min_age: int = 5,
-        max_depth: int = 2,
-        pretrain_epochs: int = 30,
-        latency: float = 0.0,
-        engine: str = "vectorized",
-        rng: int | np.random.Generator | None = None,
-    ) -> None:
-        self.params = {k: v for k, v in locals().items() if k not in ("self", "rng", "__class__")}
-        super().__init__(rng=rng)
-        self.task = get_task(task)
-        self.n_units = check_int("n_units", n_units, 1)
-        self.eta = check_real("eta", eta, 0.0, low_open=True)
-        self.corruption = check_real("corruption", corruption, 0.0, 1.0)
-        self.label_corruption = check_real("label_corruption", label_corruption, 0.0, 1.0)
-        self.hidden_corruption = check_real("hidden_corruption", hidden_corruption, 0.0, 1.0)
-        self.stable_score = check_real("stable_score", stable_score, 0.0, 1.0)
-        self.stable_tol = check_real("stable_tol", stable_tol, 0.0)
-        self.cull_fraction = check_real("cull_fraction", cull_fraction, 0.0, 1.0, high_open=True)
-        self.min_age = check_int("min_age", min_age, 0)
-        self.max_depth = check_int("max_depth", max_depth, 1)
-        self.pretrain_epochs = check_int("pretrain_epochs", pretrain_epochs, 0)
-        self.latency = check_real("latency", latency, 0.0)
-        self.engine = check_choice("engine", engine, MASDA_ENGINES)
-        if not np.all((self.task.targets >= 0) & (self.task.targets <= 1)):
-            raise ValueError(f"task {self.task.name!r}: targets must lie in [0, 1]")
+    parameters = MASDA_PARAMETERS
+    checkpoint_format = "glianet-masda-checkpoint"
 
-        self.units = UnitState()
-        self.grid = Network(nx.DiGraph(), capacity=None, random=self.random, layout=None)
-        self.unit_by_slot: dict[int, Unit] = {}
-        self.in_flight: set[Message] = set()
-        self._hop = 0.0  # model time of one message hop, set per epoch
+    def __init__(self, rng: int | np.random.Generator | None = None, **params) -> None:
+        super().__init__(rng=rng, **params)
+        if not np.all((self.task.targets >= 0) & (self.task.targets <= 1)):
+            raise ParameterError("task", f"task {self.task.name!r}: targets must lie in [0, 1]")
+        self.units = UnitPopulation(random=self.random)
+        self.grid = self.units.grid
         self.messages = 0
-        self.diverged: str | None = None
-        self.epoch = 0
         self.last_epoch = {"culled": 0, "created": 0, "stabilized": 0}
         # One draw seeds every unit's own corruption noise.
         self.seed_sequence_entropy = int(self.rng.integers(2**63))
+        self.scheduler = MASDAScheduler(self, self.engine)
+        self._create_constants()
+        for k in range(self.n_units):
+            VariableUnit(self, f"h{k}")
+        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+        self.collect()
 
-        inputs = [ConstantUnit(self, self.corruption, f"x{i}") for i in range(self.task.n_inputs)]
-        labels = [
-            ConstantUnit(self, self.label_corruption, f"t{j}") for j in range(self.task.n_outputs)
-        ]
+    def _create_constants(self) -> None:
+        """Constant units for every input and teacher dimension and the bias, and a reward unit
+        predicting each data constant (Algorithm 1's first lines)."""
+        n_inputs, n_outputs = self.task.n_inputs, self.task.n_outputs
+        inputs = [ConstantUnit(self, self.corruption, f"x{i}") for i in range(n_inputs)]
+        labels = [ConstantUnit(self, self.label_corruption, f"t{j}") for j in range(n_outputs)]
         self.bias = ConstantUnit(self, 0.0, "bias")
+        self.units.bias_slot = self.bias.slot
         self.data_constants = inputs + labels
         self.constants = [*self.data_constants, self.bias]
         for constant in self.data_constants:
-            self.connect_units(self.bias, RewardUnit(self, constant), 0.0)
-        for k in range(self.n_units):
-            VariableUnit(self, f"h{k}")
-        self.scheduler = MASDAScheduler(self, self.engine)
-        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
-        self.collect()
+            self.units.connect(self.bias, RewardUnit(self, constant), 0.0)
 
     @property
     def epochs(self) -> int:
         """Steps the model runs: its pretraining epochs."""
         return self.pretrain_epochs
 
-    # -- the unit graph ----------------------------------------------------------------------
-    def add_unit_node(self, unit: Unit) -> Cell:
-        """A new node (and cell) of the unit graph for ``unit``."""
-        self.unit_by_slot[unit.slot] = unit
-        cell = Cell(unit.slot, capacity=None, random=self.random)
-        self.grid.add_cell(cell)
-        return cell
-
-    def connect_units(self, pre: Unit, post: Unit, weight: float) -> None:
-        """An edge ``pre -> post`` with ``post``'s prev weight ``weight``."""
-        self.grid.G.add_edge(pre.slot, post.slot)
-        self.grid[pre.slot].connect(self.grid[post.slot], post.slot)
-        self.units.W[post.slot, pre.slot] = weight
-
-    def remove_unit(self, unit: Unit) -> None:
-        """Take a unit out: its edges, weights and node go with it."""
-        slot, u, graph = unit.slot, self.units, self.grid.G
-        for pre in list(graph.predecessors(slot)):
-            self.grid[pre].disconnect(self.grid[slot])
-        u.W[slot, :] = 0.0
-        u.W[:, slot] = 0.0
-        u.alive[slot] = False
-        self.grid.remove_cell(self.grid[slot])
-        del self.unit_by_slot[slot]
-        unit.remove()
-
-    def unit_at(self, slot: int) -> Unit:
-        """The unit in ``slot``."""
-        return self.unit_by_slot[int(slot)]
-
-    def unit_successors(self, unit: Unit) -> list[Unit]:
-        """Next nodes of ``unit`` in slot order."""
-        return [self.unit_by_slot[s] for s in sorted(self.grid.G.successors(unit.slot))]
-
-    def unit_predecessors(self, unit: Unit) -> list[Unit]:
-        """Prev nodes of ``unit`` in slot order."""
-        return [self.unit_by_slot[s] for s in sorted(self.grid.G.predecessors(unit.slot))]
-
-    def in_degree(self, unit: Unit) -> int:
-        """How many prev nodes ``unit`` waits for."""
-        return self.grid.G.in_degree(unit.slot)
-
-    def reward_successors(self, unit: Unit) -> list[Unit]:
-        """The reward units among ``unit``'s next nodes (the ones that answer backward)."""
-        return [n for n in self.unit_successors(unit) if n.kind == REWARD]
-
-    def reward_units(self, max_depth: int | None = None) -> list[RewardUnit]:
-        """Reward units in slot order, up to ``max_depth``."""
-        u = self.units
-        return [
-            self.unit_by_slot[s]
-            for s in range(u.size)
-            if u.alive[s] and u.kind[s] == REWARD and (max_depth is None or u.depth[s] <= max_depth)
-        ]
-
-    def stable_units(self, depth: int) -> list[Unit]:
-        """Stable data constants (depth 0) or stable variable units of ``depth``, in slot order."""
-        u = self.units
-        return [
-            self.unit_by_slot[s]
-            for s in range(u.size)
-            if u.alive[s] and u.stable[s] and u.depth[s] == depth and u.kind[s] != REWARD
-            and s != self.bias.slot
-        ]  # fmt: skip
-
-    def unconnected_units(self) -> list[VariableUnit]:
-        """Variable units that have not joined yet, in slot order."""
-        u = self.units
-        return [
-            self.unit_by_slot[s]
-            for s in range(u.size)
-            if u.alive[s] and u.kind[s] == VARIABLE and u.depth[s] < 0
-        ]
-
-    def connected_variable_slots(self) -> list[int]:
-        """Slots of the connected variable units."""
-        u = self.units
-        return [s for s in range(u.size) if u.alive[s] and u.kind[s] == VARIABLE and u.depth[s] > 0]
-
-    def edge_mask(self) -> np.ndarray:
-        """``E[j, i]`` True where the edge ``i -> j`` exists."""
-        size = self.units.size
-        mask = np.zeros((size, size), dtype=bool)
-        edges = np.array(list(self.grid.G.edges), dtype=np.int64).reshape(-1, 2)
-        mask[edges[:, 1], edges[:, 0]] = True
-        return mask
-
-    def data_columns(self, order: np.ndarray) -> list[np.ndarray]:
-        """Per data constant, its values on the samples in ``order``."""
-        values = np.hstack([self.task.inputs, self.task.targets])[order]
-        return list(values.T)
-
-    # -- messages as events ------------------------------------------------------------------
-    def post(self, message: Message) -> None:
-        """Put a message on the model's event list, due after the sender's delay."""
-        self.in_flight.add(message)
-        self.messages += 1
-        delay = self.latency * self._hop * (1 + message.sender.slot % 3)
-        self.schedule_event(message, at=self.time + delay)
-
-    def present_by_messages(self, order: np.ndarray, feed_order: np.ndarray) -> None:
-        """Feed the samples one after another; the units compute by message events.
-
-        The epoch's events run within one unit of model time after ``self.time`` (a sample's
-        messages take at most ``(2 max_depth + 4) * 3`` hops); the clock is then set back, so
-        Mesa's step schedule goes on at whole times.
-        """
-        start = self.time
-        hops = (2 * self.max_depth + 4) * 3 * (len(order) + 1)
-        self._hop = 0.5 / hops
-        self._columns, self._feed_order, self._next_sample = self.data_columns(order), feed_order, 0
-        self.schedule_event(self._feed_next_sample, at=start)
-        self.run_until(start + 0.5)
-        self.time = start
-
-    def _feed_next_sample(self) -> None:
-        """The environment inputs the next sample to the constants, in random order."""
-        i = self._next_sample
-        if i == len(self._feed_order):
-            return
-        self._next_sample += 1
-        for k in self._feed_order[i]:
-            self.data_constants[k].receive_data(self._columns[k][i])
-        self.bias.receive_data(1.0)
-
-    def sample_done(self) -> None:
-        """No message is in flight: the sample is done; feed the next one."""
-        self.schedule_event(self._feed_next_sample, at=self.time, priority=Priority.LOW)
-
-    # -- end of an epoch ---------------------------------------------------------------------
-    def end_epoch(self, n_samples: int) -> dict:
-        """Apply the summed changes, turn settled units stable, cull and replace low scorers."""
-        u, size = self.units, self.units.size
-        edges = self.edge_mask()
-        variables = self.connected_variable_slots()
-        learning = [s for s in variables if not u.stable[s]]
-        rewards = [unit.slot for unit in self.reward_units()]
-        change = {}
-        for s in learning:
-            norm = np.linalg.norm(u.W[s, :size])
-            change[s] = np.linalg.norm(u.dW[s, :size]) / max(norm, 1e-12)
-        for rows in (learning, rewards):
-            u.W[rows, :size] += u.dW[rows, :size] * edges[rows]
-        u.dW[:size, :size] = 0.0
-        u.score[variables] = u.reward_sum[variables] / n_samples
-
-        stabilized = sum(self.unit_at(s).consider_stability(change[s]) for s in learning)
-        candidates = [
-            s for s in learning
-            if not u.stable[s] and self.epoch + 1 - u.born[s] >= self.min_age
-        ]  # fmt: skip
-        n_cull = min(len(candidates), int(self.cull_fraction * len(learning)))
-        culled = sorted(candidates, key=lambda s: (u.score[s], s))[:n_cull]
-        for s in culled:
-            self.remove_unit(self.unit_at(s))
-        for _ in range(n_cull):
-            VariableUnit(self, f"h{self.units.size}")
-        return {"culled": n_cull, "created": n_cull, "stabilized": stabilized}
-
     # -- running -----------------------------------------------------------------------------
     def run_epoch(self) -> None:
         """One pretraining epoch (Algorithm 1's loop body)."""
         self.last_epoch = self.scheduler.run_epoch()
 
-    def collect(self) -> None:
-        """Let the DataCollector record this epoch."""
-        self.datacollector.collect(self)
-
     def learned_arrays(self) -> tuple[np.ndarray, ...]:
         """What learning changes: the weights of the units there are."""
         return (self.units.W[: self.units.size, : self.units.size],)
+
+    # -- data collection ---------------------------------------------------------------------
+    @staticmethod
+    def units_column(depth: int, stable: bool) -> str:
+        """Name of the reporter of the variable units of ``depth`` in state B (or A)."""
+        return f"{'B' if stable else 'A'}_d{depth}"
+
+    @staticmethod
+    def reconstruction_column(depth: int) -> str:
+        """Name of the reporter of the reconstruction error of the reward units of ``depth``."""
+        return f"recon_d{depth}"
 
     def _reporters(self) -> dict:
         reporters = {
@@ -693,27 +444,34 @@ class MASDAModel(EpochModel):
             "culled": lambda m: m.last_epoch["culled"],
             "created": lambda m: m.last_epoch["created"],
             "stabilized": lambda m: m.last_epoch["stabilized"],
-            "unconnected": lambda m: len(m.unconnected_units()),
+            "unconnected": lambda m: len(m.units.unconnected_units()),
             "mean_score": lambda m: m.mean_score(),
             "messages": "messages",
         }
         for d in range(1, self.max_depth + 1):
-            reporters[f"A_d{d}"] = lambda m, d=d: m.count_units(d, stable=False)
-            reporters[f"B_d{d}"] = lambda m, d=d: m.count_units(d, stable=True)
+            for stable in (False, True):
+                reporters[self.units_column(d, stable)] = lambda m, d=d, stable=stable: (
+                    m.count_units(d, stable)
+                )
         for d in range(self.max_depth):
-            reporters[f"recon_d{d}"] = lambda m, d=d: m.reconstruction_error(d)
+            reporters[self.reconstruction_column(d)] = lambda m, d=d: m.reconstruction_error(d)
         reporters["label_error"] = lambda m: m.reconstruction_error(0, labels=True)
         return reporters
 
+    def collect(self) -> None:
+        """Let the DataCollector record this epoch."""
+        self.datacollector.collect(self)
+
+    # -- measurements ------------------------------------------------------------------------
     def count_units(self, depth: int, stable: bool) -> int:
         """Variable units of ``depth`` in state B (``stable``) or A."""
         u = self.units
-        return sum(1 for s in self.connected_variable_slots()
+        return sum(1 for s in u.connected_variable_slots()
                    if u.depth[s] == depth and bool(u.stable[s]) == stable)  # fmt: skip
 
     def mean_score(self) -> float:
         """Mean score of the connected variable units (0 before any epoch)."""
-        slots = self.connected_variable_slots()
+        slots = self.units.connected_variable_slots()
         return float(self.units.score[slots].mean()) if slots else 0.0
 
     def reconstruction_error(self, depth: int, labels: bool = False) -> float:
@@ -724,9 +482,77 @@ class MASDAModel(EpochModel):
         u = self.units
         label_slots = {c.slot for c in self.data_constants[self.task.n_inputs :]}
         slots = [
-            r.slot for r in self.reward_units()
+            r.slot for r in u.reward_units()
             if r.depth == depth and (u.target[r.slot] in label_slots) == labels
         ]  # fmt: skip
         if not slots or self.epoch == 0:
             return 0.0
         return float(u.error_sum[slots].mean() / self.task.n_patterns)
+
+    # -- checkpoint hooks ----------------------------------------------------------------------
+    def _checkpoint_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The whole population: unit arrays, weights, edges, names, each unit's noise state."""
+        u, size = self.units, self.units.size
+        arrays = {name: getattr(u, name)[:size] for name in u.PER_UNIT}
+        arrays["W"] = u.W[:size, :size]
+        arrays["edges"] = np.array(list(self.grid.G.edges), dtype=np.int64).reshape(-1, 2)
+        meta = {
+            "size": size,
+            "names": {str(s): unit.name for s, unit in u.unit_by_slot.items()},
+            "noise": {str(s): unit.noise.bit_generator.state for s, unit in u.unit_by_slot.items()},
+            "bias": self.bias.slot,
+            "data_constants": [unit.slot for unit in self.data_constants],
+            "messages": self.messages,
+            "last_epoch": self.last_epoch,
+            "seed_sequence_entropy": self.seed_sequence_entropy,
+        }
+        return meta, arrays
+
+    def _checkpoint_arrays(self, meta: dict) -> dict[str, tuple]:
+        """The arrays loading must find: name -> (dtype, shape), for ``meta["size"]`` units."""
+        size = meta.get("size")
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= 10**6:
+            raise ValueError(f"implausible unit count {size!r}")
+        expected = {name: (dtype, (size,)) for name, (dtype, _) in UnitPopulation.PER_UNIT.items()}
+        expected["W"] = (np.float64, (size, size))
+        return expected  # the edge list's length is free; _restore_state checks it
+
+    def _restore_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        """Replace the constructor's population with the saved one, slot by slot."""
+        size = meta["size"]
+        edges = arrays.get("edges")
+        if edges is None or edges.dtype != np.int64 or edges.ndim != 2 or edges.shape[1] != 2:
+            raise ValueError("array 'edges' is missing or not (n, 2) int64")
+        if edges.size and (edges.min() < 0 or edges.max() >= size):
+            raise ValueError("an edge names a unit that does not exist")
+        for unit in list(self.units.unit_by_slot.values()):
+            unit.remove()
+        self.units = UnitPopulation(random=self.random, capacity=max(size, 1))
+        self.grid = self.units.grid
+        self.seed_sequence_entropy = int(meta["seed_sequence_entropy"])
+        kinds, alive, targets = arrays["kind"], arrays["alive"], arrays["target"]
+        for slot in range(size):
+            name = meta["names"].get(str(slot))
+            if not alive[slot] or name is None:
+                self.units.allocate(int(kinds[slot]), -1, 0.0)  # a culled unit's slot
+            elif kinds[slot] == CONSTANT:
+                ConstantUnit(self, 0.0, name)
+            elif kinds[slot] == VARIABLE:
+                VariableUnit(self, name)
+            elif kinds[slot] == REWARD:
+                RewardUnit(self, self.units[int(targets[slot])])
+            else:
+                raise ValueError(f"unit {slot} has an unknown kind {kinds[slot]}")
+        for name in UnitPopulation.PER_UNIT:
+            getattr(self.units, name)[:size] = arrays[name]
+        for pre, post in edges:
+            self.units.connect(self.units[pre], self.units[post], 0.0)
+        self.units.W[:size, :size] = arrays["W"]
+        for slot, state in meta["noise"].items():
+            self.units[int(slot)].noise.bit_generator.state = state
+        self.bias = self.units[int(meta["bias"])]
+        self.units.bias_slot = self.bias.slot
+        self.data_constants = [self.units[int(s)] for s in meta["data_constants"]]
+        self.constants = [*self.data_constants, self.bias]
+        self.messages = int(meta["messages"])
+        self.last_epoch = dict(meta["last_epoch"])

@@ -1,18 +1,28 @@
-"""The arrays an NG network's phases read in bulk, owned by the model.
+"""What the phases read in bulk, owned by the model: NG's :class:`LayeredState` and MASDA's
+:class:`UnitPopulation`.
 
 Agents are handles onto slots of these arrays: a Synapse-Agent owns ``w[i]``, a Neuro-Agent
-``b[j]``, ``y[j]``, ..., a Glia-Agent ``sig[g]``. The vectorized engine works on the arrays
-directly; the per-agent engine goes through each agent, which reads and writes its own slots
-through ``memoryview``s of the same buffers (scalar access to a memoryview is several times
-faster than to a NumPy array, and both see the same memory).
+``b[j]``, ``y[j]``, ..., a Glia-Agent ``sig[g]``, a MASDA unit its row of ``W`` and its entries
+of the per-unit arrays. The vectorized engines work on the arrays directly; the per-agent
+engines go through each agent. NG agents reach their slots through ``memoryview``s of the same
+buffers (scalar access to a memoryview is several times faster than to a NumPy array, and both
+see the same memory).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from glianet.space import DirectedNetwork
+
+if TYPE_CHECKING:
+    from random import Random
+
+    from glianet.agents.masda import Unit
 
 #: Arrays with one slot per neuron, per synapse and per glia agent.
 NEURON_ARRAYS = ("b", "a", "y", "net", "back", "delta", "cnt")
@@ -27,6 +37,8 @@ class LayeredState:
     Neuron ``k`` of layer ``l`` has index ``n_off[l] + k``; the synapse from neuron ``k`` of layer
     ``l - 1`` to neuron ``j`` of layer ``l`` has index ``w_off[l] + j * sizes[l - 1] + k``, so
     ``weights(l)`` is the usual ``(sizes[l], sizes[l - 1])`` matrix, as a view.
+    ``samples_seen`` counts the samples trained on since the start (pruning rounds fall on its
+    multiples of ``mini_batch_size``).
     """
 
     sizes: np.ndarray
@@ -59,6 +71,7 @@ class LayeredState:
             )
             self.pre[self.synapses(layer)] = pre.ravel()
             self.post[self.synapses(layer)] = post.ravel()
+        self.samples_seen = 0
         self.sig = np.zeros(self.n_glia)
         self.glia_neuron = np.zeros(self.n_glia, dtype=np.int64)
         self.slot = SimpleNamespace(
@@ -95,12 +108,28 @@ class LayeredState:
         return self.b[self.neurons(layer)]
 
 
-class UnitState:
-    """Arrays of the MASDA units, one slot per unit ever created (slots are never reused).
+
+
+#: Kinds of MASDA unit (``UnitPopulation.kind``).
+CONSTANT, VARIABLE, REWARD = 0, 1, 2
+
+
+class UnitPopulation:
+    """MASDA's units: their arrays, their graph (the model's space) and the queries of
+    Algorithm 1, one slot per unit ever created (slots are never reused).
 
     ``W[j, i]`` is the weight of the edge from unit ``i`` to unit ``j`` (a prev weight of ``j``;
-    0 where there is no edge), ``dW`` the changes accumulated over the current epoch. The per-sample
-    value ``v`` serves the per-agent engine. The arrays grow by doubling.
+    0 where there is no edge), ``dW`` the changes accumulated over the current epoch; the
+    per-unit arrays are named in ``PER_UNIT``. The arrays grow by doubling. ``grid`` is a
+    :class:`~glianet.space.DirectedNetwork` with a node per living unit (its slot) and an edge
+    per route of forward messages.
+
+    Parameters
+    ----------
+    random : random.Random
+        Mesa's random generator of the model (for the space).
+    capacity : int
+        Slots to allocate at first.
     """
 
     PER_UNIT = {
@@ -111,16 +140,20 @@ class UnitState:
         "error_sum": (np.float64, 0.0), "v": (np.float64, 0.0),
     }  # fmt: skip
 
-    def __init__(self, capacity: int = 64) -> None:
+    def __init__(self, random: Random | None = None, capacity: int = 64) -> None:
         self.size = 0
         self.capacity = capacity
         for name, (dtype, fill) in self.PER_UNIT.items():
             setattr(self, name, np.full(capacity, fill, dtype=dtype))
         self.W = np.zeros((capacity, capacity))
         self.dW = np.zeros((capacity, capacity))
+        self.grid = DirectedNetwork(random=random)
+        self.unit_by_slot: dict[int, Unit] = {}
+        self.bias_slot = -1
 
+    # -- units coming and going ----------------------------------------------------------------
     def allocate(self, kind: int, depth: int, corruption: float) -> int:
-        """A new slot for a unit; grows the arrays when they are full."""
+        """A new slot in the arrays; grows them when they are full."""
         if self.size == self.capacity:
             self._grow(2 * self.capacity)
         slot = self.size
@@ -128,6 +161,27 @@ class UnitState:
         self.kind[slot], self.depth[slot], self.alive[slot] = kind, depth, True
         self.corruption[slot] = corruption
         return slot
+
+    def add(self, unit: Unit, depth: int, corruption: float):
+        """A slot and a node (cell) of the graph for a new ``unit``; returns ``(slot, cell)``."""
+        slot = self.allocate(unit.kind, depth, corruption)
+        self.unit_by_slot[slot] = unit
+        return slot, self.grid.add_node(slot)
+
+    def connect(self, pre: Unit, post: Unit, weight: float) -> None:
+        """An edge ``pre -> post`` with ``post``'s prev weight ``weight``."""
+        self.grid.connect(pre.slot, post.slot)
+        self.W[post.slot, pre.slot] = weight
+
+    def remove(self, unit: Unit) -> None:
+        """Take a unit out: its edges, weights and node go with it (the agent stays to the
+        caller to remove)."""
+        slot = unit.slot
+        self.W[slot, :] = 0.0
+        self.W[:, slot] = 0.0
+        self.alive[slot] = False
+        self.grid.remove_node(slot)
+        del self.unit_by_slot[slot]
 
     def _grow(self, capacity: int) -> None:
         for name, (dtype, fill) in self.PER_UNIT.items():
@@ -139,3 +193,61 @@ class UnitState:
             grown[: self.capacity, : self.capacity] = getattr(self, name)
             setattr(self, name, grown)
         self.capacity = capacity
+
+    # -- queries ---------------------------------------------------------------------------------
+    def __getitem__(self, slot: int) -> Unit:
+        """The unit in ``slot``."""
+        return self.unit_by_slot[int(slot)]
+
+    def successors(self, unit: Unit) -> list[Unit]:
+        """Next nodes of ``unit`` in slot order."""
+        return [self.unit_by_slot[s] for s in self.grid.downstream(unit.slot)]
+
+    def predecessors(self, unit: Unit) -> list[Unit]:
+        """Prev nodes of ``unit`` in slot order."""
+        return [self.unit_by_slot[s] for s in self.grid.upstream(unit.slot)]
+
+    def in_degree(self, unit: Unit) -> int:
+        """How many prev nodes ``unit`` waits for."""
+        return self.grid.G.in_degree(unit.slot)
+
+    def reward_successors(self, unit: Unit) -> list[Unit]:
+        """The reward units among ``unit``'s next nodes (the ones that answer backward)."""
+        return [n for n in self.successors(unit) if self.kind[n.slot] == REWARD]
+
+    def slots(self, kind: int) -> np.ndarray:
+        """Slots of the living units of ``kind``, in order."""
+        return np.flatnonzero(self.alive[: self.size] & (self.kind[: self.size] == kind))
+
+    def reward_units(self, max_depth: int | None = None) -> list[Unit]:
+        """Reward units in slot order, up to ``max_depth``."""
+        return [
+            self.unit_by_slot[s]
+            for s in self.slots(REWARD)
+            if max_depth is None or self.depth[s] <= max_depth
+        ]
+
+    def stable_units(self, depth: int) -> list[Unit]:
+        """Stable data constants (depth 0) or stable variable units of ``depth``, in slot order
+        (the bias is not among them)."""
+        return [
+            self.unit_by_slot[s]
+            for s in range(self.size)
+            if self.alive[s] and self.stable[s] and self.depth[s] == depth
+            and self.kind[s] != REWARD and s != self.bias_slot
+        ]  # fmt: skip
+
+    def unconnected_units(self) -> list[Unit]:
+        """Variable units that have not joined yet, in slot order."""
+        return [self.unit_by_slot[s] for s in self.slots(VARIABLE) if self.depth[s] < 0]
+
+    def connected_variable_slots(self) -> list[int]:
+        """Slots of the connected variable units."""
+        return [int(s) for s in self.slots(VARIABLE) if self.depth[s] > 0]
+
+    def edge_mask(self) -> np.ndarray:
+        """``E[j, i]`` True where the edge ``i -> j`` exists."""
+        mask = np.zeros((self.size, self.size), dtype=bool)
+        edges = np.array(list(self.grid.G.edges), dtype=np.int64).reshape(-1, 2)
+        mask[edges[:, 1], edges[:, 0]] = True
+        return mask

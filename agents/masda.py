@@ -13,8 +13,8 @@ import numpy as np
 from mesa.discrete_space import FixedAgent
 
 from glianet.agents.functions import phi
+from glianet.state import CONSTANT, REWARD, VARIABLE
 
-CONSTANT, VARIABLE, REWARD = 0, 1, 2
 SIGMOID = 0
 FORWARD, BACKWARD, TARGET = 0, 1, 2
 
@@ -25,7 +25,7 @@ class Message:
     ``kind`` is FORWARD (a value, or 0), BACKWARD (``w * delta`` and a reward) or TARGET (a
     target unit showing its own reward unit its true value, which the paper lets a reward unit
     read; as a message it keeps the run causal whatever the latency). Mesa holds event callbacks
-    by weak reference, so the model keeps each message in ``model.in_flight`` until delivered.
+    by weak reference, so the scheduler keeps each message in ``in_flight`` until delivered.
     """
 
     __slots__ = ("kind", "receiver", "sender", "value", "reward", "__weakref__")
@@ -37,16 +37,13 @@ class Message:
         self.value, self.reward = value, reward
 
     def __call__(self) -> None:
-        model = self.receiver.model
-        model.in_flight.discard(self)
         if self.kind == FORWARD:
             self.receiver.receive_forward(self.sender, self.value)
         elif self.kind == BACKWARD:
             self.receiver.receive_backward(self.sender, self.value, self.reward)
         else:
             self.receiver.receive_target(self.value)
-        if not model.in_flight:
-            model.sample_done()
+        self.receiver.model.scheduler.delivered(self)
 
 
 class Unit(FixedAgent):
@@ -60,8 +57,7 @@ class Unit(FixedAgent):
     def __init__(self, model, depth: int, corruption_rate: float, name: str) -> None:
         super().__init__(model)
         self.name = name
-        self.slot = model.units.allocate(self.kind, depth, corruption_rate)
-        self.cell = model.add_unit_node(self)
+        self.slot, self.cell = model.units.add(self, depth, corruption_rate)
         # Each unit draws its own corruption noise, so draws do not depend on message order.
         self.noise = np.random.default_rng([model.seed_sequence_entropy, self.slot])
         self.inbox: dict[int, float] = {}  # forward messages of this sample, by sender slot
@@ -71,12 +67,12 @@ class Unit(FixedAgent):
     @property
     def next_nodes(self) -> list[Unit]:
         """Units that receive this unit's forward messages, in slot order."""
-        return self.model.unit_successors(self)
+        return self.model.units.successors(self)
 
     @property
     def prev_nodes(self) -> list[Unit]:
         """Units whose forward messages this unit waits for, in slot order."""
-        return self.model.unit_predecessors(self)
+        return self.model.units.predecessors(self)
 
     @property
     def prev_weights(self) -> np.ndarray:
@@ -113,12 +109,17 @@ class Unit(FixedAgent):
     def reward_node(self) -> RewardUnit | None:
         """The reward unit that predicts this unit (constants and stable units)."""
         slot = self.model.units.reward_node[self.slot]
-        return self.model.unit_at(slot) if slot >= 0 else None
+        return self.model.units[slot] if slot >= 0 else None
 
     @property
     def value(self) -> float:
         """``v`` on the current sample."""
         return float(self.model.units.v[self.slot])
+
+    def remove(self) -> None:
+        """Leave the model: the unit's edges, weights and node go with it."""
+        self.model.units.remove(self)
+        super().remove()
 
     # -- sending ----------------------------------------------------------------------------
     def hides_value(self, samples: int = 1) -> np.ndarray:
@@ -133,11 +134,12 @@ class Unit(FixedAgent):
         """Send ``v`` (or 0 if corrupted) to every next node."""
         u = self.model.units
         sent = 0.0 if self.hides_value()[0] else float(u.v[self.slot])
+        post = self.model.scheduler.post
         for receiver in self.next_nodes:
-            self.model.post(Message(FORWARD, receiver, self, sent))
+            post(Message(FORWARD, receiver, self, sent))
         reward_node = u.reward_node[self.slot]
         if reward_node >= 0:
-            self.model.post(Message(TARGET, self.model.unit_at(reward_node), self, u.v[self.slot]))
+            post(Message(TARGET, u[reward_node], self, u.v[self.slot]))
 
     def weighted_input(self) -> float:
         """``a = sum_n w_n v_n`` over the prev nodes, in their order; the inbox becomes
@@ -184,19 +186,19 @@ class VariableUnit(Unit):
     def connect(self) -> None:
         """Join: pick one reward unit at random; take its depth d; prev = every stable unit of
         depth d (and the bias), next = every reward unit of depth d; own depth = d + 1."""
-        m = self.model
-        rewards = m.reward_units(max_depth=m.max_depth - 1)
+        m, units = self.model, self.model.units
+        rewards = units.reward_units(max_depth=m.max_depth - 1)
         chosen = rewards[int(m.rng.integers(len(rewards)))]
         d = chosen.depth
-        m.units.depth[self.slot] = d + 1
-        m.units.born[self.slot] = m.epoch
-        prev = [*m.stable_units(d), m.bias]
+        units.depth[self.slot] = d + 1
+        units.born[self.slot] = m.epoch
+        prev = [*units.stable_units(d), m.bias]
         nxt = [unit for unit in rewards if unit.depth == d]
         limit = np.sqrt(6.0 / (len(prev) + len(nxt)))
         for unit in prev:
-            m.connect_units(unit, self, m.rng.uniform(-limit, limit))
+            units.connect(unit, self, m.rng.uniform(-limit, limit))
         for unit in nxt:
-            m.connect_units(self, unit, m.rng.uniform(-limit, limit))
+            units.connect(self, unit, m.rng.uniform(-limit, limit))
 
     # -- end of epoch (Algorithm 1, after the samples) ---------------------------------------
     def consider_stability(self, change: float) -> bool:
@@ -209,13 +211,13 @@ class VariableUnit(Unit):
         m.units.stable[self.slot] = True
         m.units.corruption[self.slot] = m.hidden_corruption
         reward = RewardUnit(m, self)
-        m.connect_units(m.bias, reward, 0.0)
+        m.units.connect(m.bias, reward, 0.0)
         return True
 
     def receive_forward(self, sender: Unit, value: float) -> None:
         """Store; once every prev node has sent, compute ``v = sigmoid(a)`` and send it on."""
         self.inbox[sender.slot] = value
-        if len(self.inbox) < self.model.in_degree(self):
+        if len(self.inbox) < self.model.units.in_degree(self):
             return
         self.model.units.v[self.slot] = phi(self.weighted_input(), SIGMOID)
         self.send_forward()
@@ -223,7 +225,7 @@ class VariableUnit(Unit):
     def receive_backward(self, sender: Unit, value: float, reward: float) -> None:
         """Store; once every next reward unit has answered, learn from ``delta`` and score."""
         self.backward_inbox[sender.slot] = (value, reward)
-        expected = self.model.reward_successors(self)
+        expected = self.model.units.reward_successors(self)
         if len(self.backward_inbox) < len(expected):
             return
         u, s = self.model.units, self.slot
@@ -254,7 +256,7 @@ class RewardUnit(Unit):
     @property
     def target_node(self) -> Unit:
         """The constant or stable variable unit it predicts."""
-        return self.model.unit_at(self.model.units.target[self.slot])
+        return self.model.units[self.model.units.target[self.slot]]
 
     def receive_forward(self, sender: Unit, value: float) -> None:
         """Store; once every prev node has sent, predict (see :meth:`predict`)."""
@@ -268,7 +270,7 @@ class RewardUnit(Unit):
 
     def predict(self) -> None:
         """Once every prev node and the target have sent: predict, learn, reward, send back."""
-        if self.target_value is None or len(self.inbox) < self.model.in_degree(self):
+        if self.target_value is None or len(self.inbox) < self.model.units.in_degree(self):
             return
         u, s = self.model.units, self.slot
         prev = self.prev_nodes
@@ -282,4 +284,4 @@ class RewardUnit(Unit):
         for sender in prev:
             if sender.kind == VARIABLE:
                 back = u.W[s, sender.slot] * delta
-                self.model.post(Message(BACKWARD, sender, self, back, reward))
+                self.model.scheduler.post(Message(BACKWARD, sender, self, back, reward))

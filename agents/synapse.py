@@ -29,7 +29,7 @@ class SynapseAgent(Agent):
         self.layer = layer
         self.pre = pre
         self.post = post
-        model.grid.G.add_edge(pre, post, synapse=self)
+        model.grid.connect(pre, post, synapse=self)
 
     @property
     def weight(self) -> float:
@@ -58,17 +58,26 @@ class SynapseAgent(Agent):
         s.w[self.index] -= self.model.eta * s.delta[self.post] * s.y[self.pre]
 
     def prune(self) -> None:
-        """Be deleted: the weight slot is masked and zeroed, the edge leaves the space."""
-        self.model.record_prune(self)
+        """Be deleted by a prune order: logged (with the sample count at which it went), then
+        removed."""
+        m = self.model
+        m.prune_log.append(
+            {
+                "epoch": m.epoch + 1,
+                "sample": m.state.samples_seen,
+                "layer": self.layer,
+                "pre": self.pre,
+                "post": self.post,
+                "weight": self.weight,
+            }
+        )
         self.remove()
 
     def remove(self) -> None:
-        """Remove the agent, and with it its edge of the network space."""
-        model = self.model
-        s = model.state.slot
+        """Remove the agent, and with it its edge of the network space; the weight slot is
+        masked and zeroed."""
+        s = self.model.state.slot
         s.mask[self.index] = False
         s.w[self.index] = 0.0
-        model.grid.G.remove_edge(self.pre, self.post)
-        model.grid[self.pre].disconnect(model.grid[self.post])
-        model.topology_changed()
+        self.model.grid.disconnect(self.pre, self.post)
         super().remove()

@@ -30,12 +30,12 @@ def main() -> None:
                  "messages/s": rate, "s/epoch": seconds})  # fmt: skip
 
     model = MASDAModel(task=train, n_units=100, eta=0.0005, rng=0, engine="agents")
-    for unit in model.unconnected_units():
+    for unit in model.units.unconnected_units():
         unit.connect()
     order = model.rng.permutation(train.n_patterns)[:SAMPLES_TIMED_BY_MESSAGES]
     feed = model.rng.random((len(order), len(model.data_constants))).argsort(axis=1)
     start = time.perf_counter()
-    model.present_by_messages(order, feed)
+    model.scheduler.present_by_messages(order, feed)
     seconds = time.perf_counter() - start
     rows.append({"engine": "agents (message events)", "samples timed": len(order),
                  "messages/s": model.messages / seconds,

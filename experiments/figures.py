@@ -59,20 +59,25 @@ def draw_network(model, ax: Axes | None = None, show_sig: bool = True) -> Axes:
     return ax
 
 
-def plot_synapses_and_error(epochs: pd.DataFrame) -> Figure:
+def plot_synapses_and_error(epochs: pd.DataFrame, figure: Figure | None = None) -> Figure:
     """Synapse count and error per epoch, pruning vs no pruning (the paper's Figure 3.2).
 
     Parameters
     ----------
     epochs : DataFrame
-        One row per (seed, pruning, epoch) with columns ``synapses`` and ``error``.
+        One row per (seed, pruning, epoch) with columns ``synapses`` and ``error``, as
+        ``glianet reproduce`` writes, or as :func:`runs_frame` makes of live models.
+    figure : matplotlib Figure, optional
+        Where to draw; a new one if omitted.
 
     Returns
     -------
     matplotlib Figure
-        Two panels; lines are the mean over seeds, bands the range.
+        Two panels; lines are the mean over seeds, bands the range (with several seeds).
     """
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    if figure is None:
+        figure = plt.figure(figsize=(7, 6))
+    top, bottom = figure.subplots(2, 1, sharex=True)
     for pruning, colour, label in ((True, "tab:red", "pruning"), (False, "tab:blue", "no pruning")):
         runs = epochs[epochs["pruning"] == pruning]
         if runs.empty:
@@ -86,9 +91,86 @@ def plot_synapses_and_error(epochs: pd.DataFrame) -> Figure:
     bottom.set_ylabel("error rate")
     bottom.set_xlabel("epoch")
     top.legend()
-    top.set_title(f"mean over {epochs['seed'].nunique()} seeds, band = range")
-    fig.tight_layout()
-    return fig
+    seeds = epochs["seed"].nunique()
+    if seeds > 1:
+        top.set_title(f"mean over {seeds} seeds, band = range")
+    figure.tight_layout()
+    return figure
+
+
+def runs_frame(models: dict, seed: int = 0) -> pd.DataFrame:
+    """The per-epoch data of live NG models as one table, keyed ``{pruning: model}``."""
+    return pd.concat(
+        [
+            model.datacollector.get_model_vars_dataframe().assign(pruning=pruning, seed=seed)
+            for pruning, model in models.items()
+        ],
+        ignore_index=True,
+    )
+
+
+def plot_population(epochs: pd.DataFrame, max_depth: int, ax: Axes | None = None) -> Axes:
+    """MASDA's variable units per depth and state over pretraining (mean over seeds).
+
+    Parameters
+    ----------
+    epochs : DataFrame
+        The MASDA DataCollector's per-epoch data, of one run or several (a ``seed`` column).
+    max_depth : int
+        Depths to show.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure if omitted.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from glianet.model import MASDAModel
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    mean = epochs.groupby("epoch").mean(numeric_only=True)
+    for d in range(1, max_depth + 1):
+        for stable, style, state in ((False, "--", "A, learning"), (True, "-", "B, stable")):
+            column = MASDAModel.units_column(d, stable)
+            ax.plot(mean.index, mean[column], style, label=f"depth {d}, {state}")
+    ax.set_xlabel("pretraining epoch")
+    ax.set_ylabel("variable units")
+    seeds = epochs["seed"].nunique() if "seed" in epochs else 1
+    ax.set_title(f"MASDA unit population{f' (mean over {seeds} seeds)' if seeds > 1 else ''}")
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_reconstruction(epochs: pd.DataFrame, max_depth: int, ax: Axes | None = None) -> Axes:
+    """MASDA's reconstruction error per depth, and the label error, per epoch.
+
+    Parameters
+    ----------
+    epochs : DataFrame
+        The MASDA DataCollector's per-epoch data.
+    max_depth : int
+        Depths to show.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure if omitted.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from glianet.model import MASDAModel
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    trained = epochs[epochs["epoch"] > 0].groupby("epoch").mean(numeric_only=True)
+    for d in range(max_depth):
+        column = MASDAModel.reconstruction_column(d)
+        ax.plot(trained.index, trained[column], label=f"reconstruction, depth {d}")
+    ax.plot(trained.index, trained["label_error"], ":", label="labels")
+    ax.set_xlabel("pretraining epoch")
+    ax.set_ylabel("squared error")
+    ax.legend(fontsize=7)
+    return ax
 
 
 #: Colours of MASDA units by kind and state.
@@ -134,7 +216,7 @@ def draw_units(model, ax: Axes | None = None, max_edges: int = 3000) -> Axes:
     u = model.units
     columns: dict[float, list[int]] = {}
     category = {}
-    for slot in sorted(model.unit_by_slot):
+    for slot in sorted(model.units.unit_by_slot):
         category[slot] = unit_category(model, slot)
         x = {"reward": u.depth[slot] - 0.35, "unconnected": -0.8}.get(
             category[slot], float(max(u.depth[slot], 0))

@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from tqdm.auto import tqdm
 
 from glianet.agents.functions import sigmoid
+from glianet.experiments.figures import plot_population
 from glianet.experiments.finetune import MaskedMLP, glorot, pretrain_dae_stack
 from glianet.model import MASDAModel
 from glianet.outputs import check_outputs, write_atomic
@@ -19,9 +20,6 @@ from glianet.tasks import Digits, Task, get_task
 
 OUTPUTS = ("masda_eval.csv", "masda_population.png", "masda_population.csv")
 DATASETS = ("digits", "any-upper-3")
-#: MASDAModel parameters per data set, under what the caller passes. Weight changes are summed
-#: over an epoch, so eta scales with 1 / samples: 1347 digits want a smaller one than 64 patterns.
-DATASET_DEFAULTS = {"digits": {"n_units": 100, "eta": 0.0005}, "any-upper-3": {}}
 
 
 def stable_network(model: MASDAModel) -> tuple[list, list, list]:
@@ -36,10 +34,10 @@ def stable_network(model: MASDAModel) -> tuple[list, list, list]:
         Per hidden layer: ``(n_d, n_{d-1})`` weights, ``(n_d,)`` biases, bool masks of the edges.
     """
     u = model.units
-    edges = model.edge_mask()
+    edges = model.units.edge_mask()
     layers = [[c.slot for c in model.data_constants[: model.task.n_inputs]]]
     for depth in range(1, model.max_depth + 1):
-        slots = [unit.slot for unit in model.stable_units(depth)]
+        slots = [unit.slot for unit in model.units.stable_units(depth)]
         if not slots:
             break
         layers.append(slots)
@@ -59,7 +57,7 @@ def reconstruct(model: MASDAModel, x: np.ndarray) -> np.ndarray:
     """
     u = model.units
     inputs = [c.slot for c in model.data_constants[: model.task.n_inputs]]
-    hidden = [s for s in model.connected_variable_slots() if u.depth[s] == 1]
+    hidden = [s for s in model.units.connected_variable_slots() if u.depth[s] == 1]
     rewards = [int(u.reward_node[s]) for s in inputs]
     h = sigmoid(x @ u.W[np.ix_(hidden, inputs)].T + u.W[hidden, model.bias.slot])
     return sigmoid(h @ u.W[np.ix_(rewards, hidden)].T + u.W[rewards, model.bias.slot])
@@ -128,22 +126,6 @@ def evaluate_seed(
     return rows, epochs
 
 
-def plot_population(epochs: pd.DataFrame, max_depth: int):
-    """Variable units per depth and state over pretraining (mean over seeds)."""
-    fig, ax = plt.subplots(figsize=(7, 4))
-    mean = epochs.groupby("epoch").mean(numeric_only=True)
-    for d in range(1, max_depth + 1):
-        for state, style in (("A", "--"), ("B", "-")):
-            column = f"{state}_d{d}"
-            ax.plot(mean.index, mean[column], style, label=f"depth {d}, state {state}")
-    ax.set_xlabel("pretraining epoch")
-    ax.set_ylabel("variable units")
-    ax.set_title(f"MASDA unit population (mean over {epochs['seed'].nunique()} seeds)")
-    ax.legend()
-    fig.tight_layout()
-    return fig
-
-
 def evaluate(
     out: str | Path, dataset: str = "digits", seeds: int = 3, pretrain_epochs: int = 30,
     finetune_epochs: int = 60, engine: str = "vectorized", force: bool = False,
@@ -165,8 +147,10 @@ def evaluate(
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ValueError(f"seeds={seeds!r} is invalid: it must be an integer >= 1")
     check_outputs(out, OUTPUTS, force)
-    params = {**DATASET_DEFAULTS[dataset], **params}
-    MASDAModel(task=split(dataset)[0], pretrain_epochs=pretrain_epochs, engine=engine, **params)
+    # validates every parameter before the first run; per-task defaults come from the table
+    max_depth = MASDAModel(
+        task=split(dataset)[0], pretrain_epochs=pretrain_epochs, engine=engine, **params
+    ).max_depth
     rows, populations = [], []
     for seed in tqdm(range(seeds), desc=f"MASDA on {dataset}", disable=not progress,
                      unit="seed"):  # fmt: skip
@@ -179,7 +163,8 @@ def evaluate(
     population = pd.concat(populations, ignore_index=True)
     write_atomic(out / OUTPUTS[0], lambda p: results.to_csv(p, index=False))
     write_atomic(out / OUTPUTS[2], lambda p: population.to_csv(p, index=False))
-    fig = plot_population(population, params.get("max_depth", 2))
+    fig = plot_population(population, max_depth).figure
+    fig.tight_layout()
     write_atomic(out / OUTPUTS[1], lambda p: fig.savefig(p, dpi=120, format="png"))
     plt.close(fig)
     table = results.groupby("method", sort=False)[["test_accuracy", "train_seconds"]].agg(

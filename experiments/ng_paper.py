@@ -84,7 +84,11 @@ def summarize(epochs: pd.DataFrame) -> pd.DataFrame:
     plain = epochs[~epochs["pruning"]].sort_values(["seed", "epoch"])
     first = pruned.groupby("seed").first()
     last = pruned.groupby("seed").last()
-    layer_columns = sorted(c for c in epochs.columns if c.startswith("synapses_l"))
+    layer_columns = [
+        NGModel.layer_column(layer)
+        for layer in range(1, len(epochs.columns))
+        if NGModel.layer_column(layer) in epochs.columns
+    ]
     io_kept = (first[layer_columns[0]] == last[layer_columns[0]]) & (
         first[layer_columns[-1]] == last[layer_columns[-1]]
     )
@@ -99,8 +103,8 @@ def summarize(epochs: pd.DataFrame) -> pd.DataFrame:
         "final error, no pruning": spread(plain.groupby("seed").last()["error"], "{:.3f}"),
         "input/output synapses kept": f"{int(io_kept.sum())} of {len(io_kept)} seeds",
     }
-    for column in layer_columns:
-        ours[f"synapses left into layer {column.removeprefix('synapses_l')}"] = spread(last[column])
+    for layer, column in enumerate(layer_columns, start=1):
+        ours[f"synapses left into layer {layer}"] = spread(last[column])
     return pd.DataFrame(
         {"paper": [PAPER.get(k, "") for k in ours], "glianet": list(ours.values())},
         index=pd.Index(list(ours), name="quantity"),

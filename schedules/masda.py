@@ -2,73 +2,153 @@
 
 Phases: unconnected variable units connect; the samples are presented in random order (per
 sample the environment feeds the constant units and the units do the rest, by messages); then
-weight changes are applied, units may turn stable, low scorers are culled and replaced.
+the end of the epoch: weight changes are applied, units may turn stable, low scorers are culled
+and replaced.
 
 The sample phase has two paths. ``engine="agents"``: every message is an event on the model's
-event list, delivered after ``latency`` (0: at once), each unit acting on what it receives.
-``engine="vectorized"``: the same messages computed in bulk, depth by depth, for all the epoch's
-samples at once (possible because weights only change at the end of the epoch). Both draw the
-same random numbers: sample order and connections from the model's generator, corruption from
-each unit's own generator.
+event list, delivered after the sender's delay (0 with ``latency = 0``), each unit acting on
+what it receives (:meth:`MASDAScheduler.present_by_messages`). ``engine="vectorized"``: the same
+messages computed in bulk, depth by depth, for all the epoch's samples at once (possible because
+weights only change at the end of the epoch; :meth:`MASDAScheduler.present_in_bulk`). Both draw
+the same random numbers: sample order and connections from the model's generator, corruption
+from each unit's own generator.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from mesa.time import Priority
 
 from glianet.agents.functions import sigmoid
+from glianet.agents.masda import Message, VariableUnit
 
-ENGINES = ("vectorized", "agents")
+
+class MessagesInFlightError(RuntimeError):
+    """An epoch ended with messages not yet delivered: its result would be wrong."""
 
 
 class MASDAScheduler:
-    """Runs the phases of a :class:`~glianet.model.MASDAModel` epoch."""
+    """Runs the phases of a :class:`~glianet.model.MASDAModel` epoch.
+
+    Parameters
+    ----------
+    model : MASDAModel
+        The model whose units are stepped.
+    engine : {"vectorized", "agents"}
+        Which path runs the sample phase.
+    """
 
     def __init__(self, model, engine: str) -> None:
-        if engine not in ENGINES:
-            raise ValueError(f"engine={engine!r} is invalid: it must be one of {ENGINES}")
         self.model = model
         self.engine = engine
+        #: Messages posted and not yet delivered (Mesa holds event callbacks weakly).
+        self.in_flight: set[Message] = set()
+        self._hop = 0.0  # model time of one message hop, set per epoch
 
     def run_epoch(self) -> dict:
         """One pretraining epoch; returns how many units were culled, created, stabilized."""
         m = self.model
-        for unit in m.unconnected_units():
+        for unit in m.units.unconnected_units():
             unit.connect()
         order = m.rng.permutation(m.task.n_patterns)
         feed_order = np.argsort(m.rng.random((len(order), len(m.data_constants))), axis=1)
         m.units.reward_sum[:] = 0.0
         m.units.error_sum[:] = 0.0
         if self.engine == "agents":
-            m.present_by_messages(order, feed_order)
+            self.present_by_messages(order, feed_order)
         else:
             self.present_in_bulk(order)
-        return m.end_epoch(len(order))
+        return self.end_epoch(len(order))
 
+    def data_columns(self, order: np.ndarray) -> list[np.ndarray]:
+        """Per data constant, its values on the samples in ``order``."""
+        task = self.model.task
+        return list(np.hstack([task.inputs, task.targets])[order].T)
+
+    # -- the sample phase, per agent: messages as events -----------------------------------------
+    def post(self, message: Message) -> None:
+        """Put a message on the model's event list, due after its sender's delay.
+
+        With ``latency > 0`` a sender's messages take 1, 2 or 3 hop times (by the sender's slot),
+        so messages of different senders arrive interleaved.
+        """
+        m = self.model
+        self.in_flight.add(message)
+        m.messages += 1
+        delay = m.latency * self._hop * (1 + message.sender.slot % 3)
+        m.schedule_event(message, at=m.time + delay)
+
+    def delivered(self, message: Message) -> None:
+        """A message was delivered; when none is left in flight, the sample is done."""
+        self.in_flight.discard(message)
+        if not self.in_flight:
+            self.model.schedule_event(self._feed_next_sample, at=self.model.time,
+                                      priority=Priority.LOW)  # fmt: skip
+
+    def present_by_messages(self, order: np.ndarray, feed_order: np.ndarray) -> None:
+        """Feed the samples one after another; the units compute by message events.
+
+        The epoch's events run within half a unit of model time after ``model.time``: a sample's
+        messages pass at most ``2 max_depth + 4`` hops, each at most 3 hop times times the
+        latency, and the hop time is set so that every sample fits. The clock is then set back,
+        so Mesa's step schedule goes on at whole times.
+
+        Raises
+        ------
+        MessagesInFlightError
+            If a message is still undelivered when the epoch's time is up.
+        """
+        m = self.model
+        start = m.time
+        longest_sample = (2 * m.max_depth + 4) * 3 * max(m.latency, 1.0)
+        self._hop = 0.5 / (longest_sample * (len(order) + 1))
+        self._columns, self._feed_order, self._next_sample = (
+            self.data_columns(order), feed_order, 0
+        )  # fmt: skip
+        m.schedule_event(self._feed_next_sample, at=start)
+        m.run_until(start + 0.5)
+        m.time = start
+        if self.in_flight or self._next_sample < len(order):
+            raise MessagesInFlightError(
+                f"MASDA epoch {m.epoch + 1}: {len(self.in_flight)} messages still in flight and "
+                f"{len(order) - self._next_sample} samples not fed when the epoch's time was up"
+            )
+
+    def _feed_next_sample(self) -> None:
+        """The environment inputs the next sample to the constants, in random order."""
+        m, i = self.model, self._next_sample
+        if i == len(self._feed_order):
+            return
+        self._next_sample += 1
+        for k in self._feed_order[i]:
+            m.data_constants[k].receive_data(self._columns[k][i])
+        m.bias.receive_data(1.0)
+
+    # -- the sample phase, vectorized ----------------------------------------------------------
     def present_in_bulk(self, order: np.ndarray) -> None:
         """Every message of the epoch's samples at once, depth by depth (vectorized path)."""
         m, u = self.model, self.model.units
         n, size = len(order), u.size
-        edges = m.edge_mask()
+        edges = u.edge_mask()
         V = np.zeros((n, size))
-        for unit, column in zip(m.data_constants, m.data_columns(order), strict=True):
+        for unit, column in zip(m.data_constants, self.data_columns(order), strict=True):
             V[:, unit.slot] = column
         V[:, m.bias.slot] = 1.0
         sent = V.copy()
 
         def corrupt(slots) -> None:
             for slot in slots:
-                sent[:, slot] = np.where(m.unit_at(slot).hides_value(n), 0.0, V[:, slot])
+                sent[:, slot] = np.where(u[slot].hides_value(n), 0.0, V[:, slot])
 
         corrupt([unit.slot for unit in m.constants])
-        variables = m.connected_variable_slots()
+        variables = u.connected_variable_slots()
         for depth in sorted({int(u.depth[s]) for s in variables}):
             cols = [s for s in variables if u.depth[s] == depth]
             V[:, cols] = sigmoid(sent @ u.W[cols, :size].T)
             sent[:, cols] = V[:, cols]
             corrupt(cols)
 
-        rewards = [unit.slot for unit in m.reward_units()]
+        rewards = [unit.slot for unit in u.reward_units()]
         prediction = sigmoid(sent @ u.W[rewards, :size].T)
         delta = prediction - V[:, u.target[rewards]]
         reward = 1.0 - np.abs(delta)
@@ -84,3 +164,34 @@ class MASDAScheduler:
         u.dW[learning, :size] -= m.eta * (local.T @ sent) * edges[learning]
         # forward (one per edge), target (one per reward unit), backward (reward -> variable)
         m.messages += n * int(edges.sum() + len(rewards) + feeds.sum())
+
+    # -- the end of the epoch (both engines) ---------------------------------------------------
+    def end_epoch(self, n_samples: int) -> dict:
+        """Apply the summed changes, turn settled units stable, cull and replace low scorers."""
+        m, u = self.model, self.model.units
+        size = u.size
+        edges = u.edge_mask()
+        variables = u.connected_variable_slots()
+        learning = [s for s in variables if not u.stable[s]]
+        rewards = [unit.slot for unit in u.reward_units()]
+        change = {}
+        for s in learning:
+            norm = np.linalg.norm(u.W[s, :size])
+            change[s] = np.linalg.norm(u.dW[s, :size]) / max(norm, 1e-12)
+        for rows in (learning, rewards):
+            u.W[rows, :size] += u.dW[rows, :size] * edges[rows]
+        u.dW[:size, :size] = 0.0
+        u.score[variables] = u.reward_sum[variables] / n_samples
+
+        stabilized = sum(u[s].consider_stability(change[s]) for s in learning)
+        candidates = [
+            s for s in learning
+            if not u.stable[s] and m.epoch + 1 - u.born[s] >= m.min_age
+        ]  # fmt: skip
+        n_cull = min(len(candidates), int(m.cull_fraction * len(learning)))
+        culled = sorted(candidates, key=lambda s: (u.score[s], s))[:n_cull]
+        for s in culled:
+            u[s].remove()
+        for _ in range(n_cull):
+            VariableUnit(m, f"h{u.size}")
+        return {"culled": n_cull, "created": n_cull, "stabilized": stabilized}

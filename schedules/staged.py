@@ -18,8 +18,6 @@ from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
 from glianet.agents.functions import sig_step
 from glianet.schedules import kernels
 
-ENGINES = ("vectorized", "agents")
-
 
 class NGStagedScheduler:
     """Runs the phases of an :class:`~glianet.model.NGModel` epoch.
@@ -33,27 +31,24 @@ class NGStagedScheduler:
     """
 
     def __init__(self, model, engine: str) -> None:
-        if engine not in ENGINES:
-            raise ValueError(f"engine={engine!r} is not one of {ENGINES}")
         self.model = model
         self.engine = engine
-        self.samples_seen = 0
         self._stages = None
         self._stages_version = -1
 
     # -- the epoch ---------------------------------------------------------------------------
     def run_epoch(self) -> None:
         """One epoch: ``samples_per_epoch`` samples drawn uniformly from the task's patterns."""
-        m = self.model
+        m, s = self.model, self.model.state
         samples = m.rng.integers(0, m.task.n_patterns, size=m.samples_per_epoch)
         start = 0
         while start < len(samples):
-            until_round = m.mini_batch_size - self.samples_seen % m.mini_batch_size
+            until_round = m.mini_batch_size - s.samples_seen % m.mini_batch_size
             chunk = samples[start : start + until_round]
             self.train(chunk)
             start += len(chunk)
-            self.samples_seen += len(chunk)
-            if m.pruning and self.samples_seen % m.mini_batch_size == 0 and m.glia_agents:
+            s.samples_seen += len(chunk)
+            if m.pruning and s.samples_seen % m.mini_batch_size == 0 and m.glia_agents:
                 self.pruning_round()
 
     def train(self, samples: np.ndarray) -> None:
@@ -122,11 +117,28 @@ class NGStagedScheduler:
         s = m.state
         fired = m.rng.random(len(s.sig)) > s.sig
         for g in np.flatnonzero(fired):
-            synapse = m.weakest_prunable_synapse(int(s.glia_neuron[g]))
+            synapse = self.weakest_prunable_synapse(int(s.glia_neuron[g]))
             if synapse is not None:
                 synapse.prune()
         s.sig[fired] = 1.0
         return fired
+
+    def weakest_prunable_synapse(self, neuron: int) -> SynapseAgent | None:
+        """Vectorized twin of :meth:`NeuroAgent.prune_weakest_synapse`'s choice, on the arrays:
+        the present prunable synapse into ``neuron`` with the smallest ``|w|`` (the first pre
+        neuron on ties), or None when there is none or the guard keeps the last one."""
+        m, s = self.model, self.model.state
+        graph = m.grid.G
+        if m.keep_last_synapse and graph.in_degree(neuron) <= 1:
+            return None
+        layer = m.neurons[neuron].layer
+        row = s.w_off[layer] + (neuron - s.n_off[layer]) * s.sizes[layer - 1]
+        rows = slice(int(row), int(row + s.sizes[layer - 1]))
+        candidates = np.where(s.mask[rows] & s.prunable[rows], np.abs(s.w[rows]), np.inf)
+        k = int(np.argmin(candidates))
+        if not np.isfinite(candidates[k]):
+            return None
+        return graph.edges[int(s.pre[rows.start + k]), neuron]["synapse"]
 
     def propagate_bursts(self, fired: np.ndarray) -> None:
         """``sig = max(sig, 1 - A * hops to the nearest firing GA)`` over the glia network."""
@@ -143,14 +155,16 @@ class NGStagedScheduler:
             indices=np.flatnonzero(fired),
             min_only=True,
         )
-        np.maximum(m.state.sig, 1.0 - m.A * hops, out=m.state.sig)
+        # a GA that no firing GA can reach gets nothing (and A * inf would be NaN at A = 0)
+        reached = np.isfinite(hops)
+        m.state.sig[reached] = np.maximum(m.state.sig[reached], 1.0 - m.A * hops[reached])
 
     # -- agent sets per stage ----------------------------------------------------------------
     @property
     def stages(self) -> dict:
         """The agent sets each stage acts on, rebuilt when the network's topology changed."""
         m = self.model
-        if self._stages_version != m.topology_version:
+        if self._stages_version != m.grid.version:
             neurons = m.agents_by_type[NeuroAgent]
             synapses = m.agents.select(agent_type=SynapseAgent)
             n_layers = m.state.n_layers
@@ -162,7 +176,7 @@ class NGStagedScheduler:
                 "glia": m.agents.select(agent_type=GliaAgent),
                 "glia_neurons": Stage(neurons.select(lambda agent: agent.glia is not None)),
             }
-            self._stages_version = m.topology_version
+            self._stages_version = m.grid.version
         return self._stages
 
 

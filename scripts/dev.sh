@@ -32,7 +32,10 @@ find_python() {
     return 1
 }
 
-# setup EXTRAS: (re)install the package when pyproject.toml or the extras changed.
+# setup EXTRAS: (re)install the package when pyproject.toml, the extras or the set of modules
+# changed. The install is editable in strict mode: a tree of links to exactly the packages
+# pyproject.toml lists, so the environment imports what the wheel holds (no glianet.tests), and
+# a module added since the last install is linked in by the reinstall this stamp triggers.
 setup() {
     local extras="$1"
     if [ ! -x "$venv/bin/python" ]; then
@@ -40,14 +43,13 @@ setup() {
     fi
     local stamp="$venv/.glianet-stamp-${extras:-base}"
     local want
-    want="$(sha256sum pyproject.toml | cut -c1-16)"
+    want="$( (cat pyproject.toml; find . -name '*.py' -not -path './.venv*' -not -path './build/*' \
+              | LC_ALL=C sort) | sha256sum | cut -c1-16)"
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         "$venv/bin/python" -m pip install --quiet --upgrade pip
-        if [ -n "$extras" ]; then
-            "$venv/bin/python" -m pip install --quiet -e ".[$extras]"
-        else
-            "$venv/bin/python" -m pip install --quiet -e .
-        fi
+        "$venv/bin/python" -m pip install --quiet -e ".${extras:+[$extras]}" \
+            --config-settings editable_mode=strict
+        rm -f "$venv"/.glianet-stamp-*
         echo "$want" > "$stamp"
     fi
 }

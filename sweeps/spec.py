@@ -26,7 +26,6 @@ model, its parameters and its seed.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import itertools
 import json
 import math
@@ -38,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from glianet.model import MASDAModel, NGModel
+from glianet.parameters import ParameterError
 
 #: Models a sweep can run, by the name a spec uses.
 MODELS: dict[str, type] = {"ng": NGModel, "masda": MASDAModel}
@@ -173,7 +173,7 @@ def load_spec(source: str | Path | dict) -> SweepSpec:
         raise fail("seeds", f"{seeds!r} must be a count >= 1 or a list of distinct integers >= 0")
 
     # rng and the number of epochs are set by the sweep itself
-    allowed = set(inspect.signature(MODELS[model]).parameters) - {"rng", EPOCHS_KEYWORD[model]}
+    allowed = set(MODELS[model].parameters.names) - {EPOCHS_KEYWORD[model]}
     sections = {}
     for section in ("fixed", "grid", "random"):
         table = raw.get(section, {})
@@ -224,10 +224,11 @@ def load_spec(source: str | Path | dict) -> SweepSpec:
     for params in spec.points():
         try:
             MODELS[model](rng=0, **{EPOCHS_KEYWORD[model]: 0}, **params)
-        except (ValueError, TypeError) as error:
-            name = str(error).split("=")[0].split("[")[0]
-            section = names_seen.get(name, "parameters")
-            raise fail(f"{section}.{name}" if name in names_seen else section, str(error)) from None
+        except ParameterError as error:
+            section = names_seen.get(error.name)
+            raise fail(f"{section}.{error.name}" if section else "parameters", str(error)) from None
+        except ValueError as error:  # e.g. a task whose data cannot be used
+            raise fail("parameters", str(error)) from None
     return spec
 
 

@@ -48,6 +48,11 @@ class Task:
         self.targets = targets
 
     @property
+    def family(self) -> str:
+        """The task's family, for per-task parameter defaults (a split's parts share one)."""
+        return self.name
+
+    @property
     def n_patterns(self) -> int:
         """Number of patterns."""
         return self.inputs.shape[0]
@@ -70,11 +75,19 @@ class Task:
 
 
 TASKS: dict[str, Callable[[], Task]] = {}
+FAMILIES: dict[str, str] = {}
 
 
-def register_task(name: str, factory: Callable[[], Task]) -> None:
-    """Make ``get_task(name)`` build a task with ``factory()``."""
+def register_task(name: str, factory: Callable[[], Task], family: str | None = None) -> None:
+    """Make ``get_task(name)`` build a task with ``factory()``; ``family`` (default: ``name``)
+    groups the names of one data set's parts for per-task parameter defaults."""
     TASKS[name] = factory
+    FAMILIES[name] = family or name
+
+
+def task_family(task: str | Task) -> str:
+    """The family of a task given by name or as a Task (``"digits"`` for every digits part)."""
+    return task.family if isinstance(task, Task) else FAMILIES.get(task, str(task))
 
 
 def get_task(task: str | Task) -> Task:

@@ -34,5 +34,11 @@ class Digits(Task):
         super().__init__(f"digits-{part}", inputs, np.eye(10)[self.labels])
 
 
+    @property
+    def family(self) -> str:
+        """Every part of the split is a "digits" task."""
+        return "digits"
+
+
 register_task("digits", Digits)
-register_task("digits-test", lambda: Digits("test"))
+register_task("digits-test", lambda: Digits("test"), family="digits")

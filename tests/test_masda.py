@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from glianet.model import MASDAModel
+from glianet.schedules.masda import MessagesInFlightError
 from glianet.tasks import AnyUpperBits, Task
 from glianet.tasks.base import get_task
 
@@ -16,7 +17,7 @@ SMALL = {"n_units": 5, "stable_score": 0.6, "stable_tol": 0.5, "min_age": 2, "cu
 def connected(engine="agents", **params):
     """A model whose variable units have joined (all at depth 1), no epoch run yet."""
     model = MASDAModel(engine=engine, rng=5, **{"n_units": 4, "cull_fraction": 0.0, **params})
-    for unit in model.unconnected_units():
+    for unit in model.units.unconnected_units():
         unit.connect()
     return model
 
@@ -30,8 +31,8 @@ def dae_gradients(model, x, t, keep):
     """
     u = model.units
     data = [c.slot for c in model.data_constants]
-    hidden = model.connected_variable_slots()
-    rewards = [r.slot for r in model.reward_units()]
+    hidden = model.units.connected_variable_slots()
+    rewards = [r.slot for r in model.units.reward_units()]
     inputs = data + [model.bias.slot]
     W_enc = u.W[np.ix_(hidden, inputs)]
     W_dec = u.W[np.ix_(rewards, hidden)]
@@ -73,7 +74,7 @@ def test_messages_compute_the_gradients_of_a_denoising_autoencoder(engine, sampl
     expected = dae_gradients(model, model.task.inputs[order], model.task.targets[order], keep)
     if engine == "agents":
         feed = np.tile(np.arange(len(model.data_constants)), (len(order), 1))
-        model.present_by_messages(order, feed)
+        model.scheduler.present_by_messages(order, feed)
     else:
         model.scheduler.present_in_bulk(order)
     hidden, inputs, rewards = expected["slots"]
@@ -94,7 +95,7 @@ def run(engine, latency=0.0, epochs=8, **params):
     return model
 
 
-@pytest.mark.parametrize("latency", [0.0, 1.0, 2.5])
+@pytest.mark.parametrize("latency", [0.0, 1.0, 2.5, 3.0, 10.0])
 def test_engines_and_latencies_give_the_same_run(latency):
     vectorized = run("vectorized")
     messages = run("agents", latency=latency)
@@ -110,6 +111,24 @@ def test_engines_and_latencies_give_the_same_run(latency):
     assert messages.steps == messages.time == 8, "Mesa's clock steps once per epoch"
 
 
+def test_a_message_still_in_flight_at_the_end_of_an_epoch_stops_the_run():
+    model = MASDAModel(engine="agents", rng=0, pretrain_epochs=2)
+    scheduler = model.scheduler
+    post, late = scheduler.post, []
+
+    def late_post(message):  # the first message cannot arrive within the epoch's time
+        if late:
+            post(message)
+            return
+        late.append(message)
+        scheduler.in_flight.add(message)
+        model.schedule_event(message, at=model.time + 5.0)
+
+    scheduler.post = late_post
+    with pytest.raises(MessagesInFlightError, match="still in flight"):
+        model.step()
+
+
 GROWING = {"n_units": 16, "stable_score": 0.55, "stable_tol": 0.05, "min_age": 2,
            "cull_fraction": 0.25, "eta": 0.05}  # fmt: skip
 
@@ -123,11 +142,11 @@ def test_population_grows_in_depth_and_culls():
     assert data["culled"].sum() == data["created"].sum() > 0
     graph = model.grid.G
     alive = {s for s in range(model.units.size) if model.units.alive[s]}
-    assert set(graph.nodes) == alive == set(model.unit_by_slot)
-    for stable in model.stable_units(1):
+    assert set(graph.nodes) == alive == set(model.units.unit_by_slot)
+    for stable in model.units.stable_units(1):
         reward = stable.reward_node
         assert reward is not None and reward.target_node is stable and reward.depth == 1
-    for unit in model.stable_units(2):
+    for unit in model.units.stable_units(2):
         assert {p.depth for p in unit.prev_nodes} <= {0, 1}, "prev: depth-1 units and the bias"
 
 
@@ -135,13 +154,13 @@ def test_stable_weights_freeze():
     model = MASDAModel(rng=1, pretrain_epochs=20, **GROWING)
     while model.running:
         model.step()
-    frozen = {u.slot: u.prev_weights for u in model.stable_units(1)}
+    frozen = {u.slot: u.prev_weights for u in model.units.stable_units(1)}
     assert frozen
     model.pretrain_epochs += 3
     model.running = True
     for _ in range(3):
         model.step()
-    for unit in model.stable_units(1):
+    for unit in model.units.stable_units(1):
         if unit.slot in frozen:
             np.testing.assert_array_equal(unit.prev_weights, frozen[unit.slot])
 

@@ -80,7 +80,7 @@ def test_step_is_an_epoch_and_the_model_stops_itself():
         model.step()
         steps += 1
     assert steps == 3 and model.epoch == 3
-    assert model.scheduler.samples_seen == 750
+    assert model.state.samples_seen == 750
     data = model.datacollector.get_model_vars_dataframe()
     assert list(data["epoch"]) == [0, 1, 2, 3]
     for column in ("synapses", "error", "mse", "mean_sig", "prune_orders", "synapses_l2"):

@@ -101,6 +101,26 @@ def test_wrong_version_fails_cleanly(checkpoint_file):
         NGModel.load(checkpoint_file)
 
 
+def test_a_checkpoint_of_the_old_format_names_its_version(checkpoint_file):
+    meta = read_meta(checkpoint_file)
+    old = {k: v for k, v in meta.items() if k not in ("state", "diverged")}
+    old.update(version=1, collection_times=[0.0], **meta["state"])  # glianet 0.1's layout
+    rewrite(checkpoint_file, meta=old)
+    with pytest.raises(CheckpointError, match="checkpoint version 1; this glianet reads version 2"):
+        NGModel.load(checkpoint_file)
+
+
+def test_the_diverged_status_is_saved(tmp_path):
+    model = NGModel(rng=0, **SHORT)
+    model.state.b[-1] = np.inf
+    with pytest.warns(RuntimeWarning, match="NaN or infinite"):
+        model.step()
+    assert model.diverged
+    model.save(tmp_path / "diverged.npz")
+    loaded = NGModel.load(tmp_path / "diverged.npz")
+    assert loaded.diverged == model.diverged and not loaded.running
+
+
 def test_pickled_member_is_refused_and_never_run(checkpoint_file, tmp_path):
     marker = tmp_path / "pwned"
 
@@ -272,7 +292,7 @@ def test_masda_invariants_hold_after_every_step(
         model.step()
         u = model.units
         alive = {s for s in range(u.size) if u.alive[s]}
-        assert set(model.grid.G.nodes) == alive == set(model.unit_by_slot)
+        assert set(model.grid.G.nodes) == alive == set(model.units.unit_by_slot)
         assert {a.slot for a in model.agents} == alive
         variables = [s for s in alive if u.kind[s] == VARIABLE]
         assert len(variables) == n_units, "culled units are replaced one for one"
@@ -282,6 +302,6 @@ def test_masda_invariants_hold_after_every_step(
         dead = [s for s in range(u.size) if not u.alive[s]]
         assert not u.W[dead, : u.size].any() and not u.W[: u.size, dead].any()
         assert np.all((u.score[variables] >= 0) & (u.score[variables] <= 1))
-        assert not model.in_flight, "no message outlives its sample"
+        assert not model.scheduler.in_flight, "no message outlives its sample"
         row = model.datacollector.get_model_vars_dataframe().iloc[-1]
         assert not row.isna().any()

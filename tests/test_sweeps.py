@@ -122,22 +122,35 @@ def test_interrupted_local_sweep_resumes_without_duplicates(tmp_path):
         assert (out / name).stat().st_mtime_ns == mtime, "finished runs are not run again"
 
 
-def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
+    # A fault injected into the worker processes: every run with 300 samples an epoch raises.
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    (faults / "sitecustomize.py").write_text(
+        "from glianet.model import NGModel\n"
+        "original = NGModel.run_epoch\n"
+        "def run_epoch(self):\n"
+        "    if self.samples_per_epoch == 300:\n"
+        "        raise RuntimeError('injected fault')\n"
+        "    original(self)\n"
+        "NGModel.run_epoch = run_epoch\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(faults))
     spec = {
         "model": "ng",
         "epochs": 2,
         "seeds": 1,
         "fixed": {"pruning": False},
-        # 10**13 samples in one epoch: the model cannot allocate them and raises.
-        "grid": {"samples_per_epoch": [200, 10**13]},
+        "grid": {"samples_per_epoch": [200, 300]},
     }
-    summary = run_sweep(spec, tmp_path, workers=1, progress=False).set_index("samples_per_epoch")
+    out = tmp_path / "out"
+    summary = run_sweep(spec, out, workers=1, progress=False).set_index("samples_per_epoch")
     assert summary.loc[200, "status"] == "ok" and summary.loc[200, "synapses"] == 184
-    assert summary.loc[10**13, "status"] == "failed"
-    assert "MemoryError" in summary.loc[10**13, "message"]
-    one_row_per_run(tmp_path, spec)
+    assert summary.loc[300, "status"] == "failed"
+    assert "RuntimeError: injected fault" in summary.loc[300, "message"]
+    one_row_per_run(out, spec)
     # A failed run counts as done, unless asked to retry it.
-    again = run_sweep(spec, tmp_path, workers=1, progress=False)
+    again = run_sweep(spec, out, workers=1, progress=False)
     assert len(again) == 2
 
 
