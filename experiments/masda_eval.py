@@ -15,7 +15,7 @@ from glianet.agents.functions import sigmoid
 from glianet.experiments.figures import plot_population
 from glianet.experiments.finetune import MaskedMLP, glorot, pretrain_dae_stack
 from glianet.model import MASDAModel
-from glianet.outputs import check_outputs, write_atomic
+from glianet.outputs import staged_outputs, write_atomic
 from glianet.tasks import Digits, Task, get_task
 
 OUTPUTS = ("masda_eval.csv", "masda_population.png", "masda_population.csv")
@@ -146,11 +146,27 @@ def evaluate(
         raise ValueError(f"dataset={dataset!r} is invalid: it must be one of {DATASETS}")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ValueError(f"seeds={seeds!r} is invalid: it must be an integer >= 1")
-    check_outputs(out, OUTPUTS, force)
     # validates every parameter before the first run; per-task defaults come from the table
     max_depth = MASDAModel(
         task=split(dataset)[0], pretrain_epochs=pretrain_epochs, engine=engine, **params
     ).max_depth
+    with staged_outputs(out, OUTPUTS, force) as staging:
+        results = run_and_write(
+            staging, dataset, seeds, pretrain_epochs, finetune_epochs, engine, max_depth,
+            progress, **params,
+        )  # fmt: skip
+    table = results.groupby("method", sort=False)[["test_accuracy", "train_seconds"]].agg(
+        ["mean", "std"]
+    )
+    table.columns = [f"{a} {b}" for a, b in table.columns]
+    return table
+
+
+def run_and_write(
+    folder: Path, dataset: str, seeds: int, pretrain_epochs: int, finetune_epochs: int,
+    engine: str, max_depth: int, progress: bool, **params,
+) -> pd.DataFrame:  # fmt: skip
+    """Evaluate every seed and write the outputs into ``folder``; returns the result rows."""
     rows, populations = [], []
     for seed in tqdm(range(seeds), desc=f"MASDA on {dataset}", disable=not progress,
                      unit="seed"):  # fmt: skip
@@ -161,14 +177,10 @@ def evaluate(
         populations.append(epochs)
     results = pd.DataFrame(rows)
     population = pd.concat(populations, ignore_index=True)
-    write_atomic(out / OUTPUTS[0], lambda p: results.to_csv(p, index=False))
-    write_atomic(out / OUTPUTS[2], lambda p: population.to_csv(p, index=False))
+    write_atomic(folder / OUTPUTS[0], lambda p: results.to_csv(p, index=False))
+    write_atomic(folder / OUTPUTS[2], lambda p: population.to_csv(p, index=False))
     fig = plot_population(population, max_depth).figure
     fig.tight_layout()
-    write_atomic(out / OUTPUTS[1], lambda p: fig.savefig(p, dpi=120, format="png"))
+    write_atomic(folder / OUTPUTS[1], lambda p: fig.savefig(p, dpi=120, format="png"))
     plt.close(fig)
-    table = results.groupby("method", sort=False)[["test_accuracy", "train_seconds"]].agg(
-        ["mean", "std"]
-    )
-    table.columns = [f"{a} {b}" for a, b in table.columns]
-    return table
+    return results

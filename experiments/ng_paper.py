@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from glianet.experiments.figures import draw_network, plot_synapses_and_error
 from glianet.model import NGModel
-from glianet.outputs import check_outputs, write_atomic
+from glianet.outputs import staged_outputs, write_atomic
 
 #: The paper's reported result (Figure 3.2 and its text).
 PAPER = {
@@ -150,9 +150,20 @@ def reproduce(
     for reserved in ("pruning", "rng"):
         if reserved in params:
             raise ValueError(f"{reserved} is set by reproduce() itself; do not pass it")
-    check_outputs(out, OUTPUTS, force)
     NGModel(**params)  # validate every parameter before the first run
+    with staged_outputs(out, OUTPUTS, force) as staging:
+        epochs = run_and_write(staging, seeds, progress, **params)
+    return summarize(epochs)
 
+
+def run_and_write(folder: Path, seeds: int, progress: bool, **params) -> pd.DataFrame:
+    """Run every seed with and without pruning and write the outputs into ``folder``.
+
+    Returns
+    -------
+    DataFrame
+        One row per (seed, pruning, epoch), as written to ``ng_epochs.csv``.
+    """
     frames, shown = [], None
     runs = [(seed, pruning) for seed in range(seeds) for pruning in (True, False)]
     for seed, pruning in tqdm(runs, desc="NG reproduction", disable=not progress, unit="run"):
@@ -164,12 +175,12 @@ def reproduce(
     front = ["seed", "pruning", "epoch", "synapses", "error", "mse"]
     epochs = epochs[front + [c for c in epochs.columns if c not in front]]
 
-    write_atomic(out / OUTPUTS[0], lambda p: epochs.to_csv(p, index=False))
+    write_atomic(folder / OUTPUTS[0], lambda p: epochs.to_csv(p, index=False))
     ax = draw_network(shown)
     ax.figure.suptitle(f"Figure 3.1 - pruned network, seed 0, epoch {shown.epoch}")
-    write_atomic(out / OUTPUTS[1], lambda p: ax.figure.savefig(p, dpi=120, format="png"))
+    write_atomic(folder / OUTPUTS[1], lambda p: ax.figure.savefig(p, dpi=120, format="png"))
     plt.close(ax.figure)
     fig = plot_synapses_and_error(epochs)
-    write_atomic(out / OUTPUTS[2], lambda p: fig.savefig(p, dpi=120, format="png"))
+    write_atomic(folder / OUTPUTS[2], lambda p: fig.savefig(p, dpi=120, format="png"))
     plt.close(fig)
-    return summarize(epochs)
+    return epochs
