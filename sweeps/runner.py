@@ -8,8 +8,9 @@ skips those (after checking that each can be read and holds its summary row).
 
 An interrupted sweep (Ctrl-C, an exception, SIGTERM through the ``glianet`` command) stops its
 workers at once: queued runs are cancelled and running ones ended, since they run again on
-resume. Local workers ignore Ctrl-C (the main process handles it) and end themselves when the
-main process is gone, however it ended.
+resume. Worker processes ignore Ctrl-C (a terminal sends it to them too; the main process
+handles it for them), and local workers end themselves when the main process is gone, however
+it ended.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import signal
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, as_completed
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +34,10 @@ from tqdm.auto import tqdm
 
 from glianet.outputs import remove_stale_temporaries, write_atomic
 from glianet.sweeps.spec import Run, SweepSpec, load_spec
+from glianet.sweeps.worker import start_local_worker
 
 BACKENDS = ("local", "dask")
 META = ["run_id", "model", "seed", "kind", "status", "message", "wall_seconds"]
-#: How often a local worker checks that the main process still runs (seconds).
-PARENT_POLL = 0.2
-
 logger = logging.getLogger(__name__)
 
 
@@ -146,19 +146,20 @@ def make_executor(stack: ExitStack, backend: str, workers: int | None, scheduler
     return stack.enter_context(client.get_executor(pure=False))
 
 
-def start_local_worker(parent: int) -> None:
-    """Set up a local worker process: Ctrl-C is the main process's to handle, and the worker
-    ends itself when the main process ``parent`` is gone (even killed with SIGKILL, which no
-    handler sees), so no worker is left computing for nobody.
+@contextmanager
+def ignoring_ctrl_c() -> Iterator[None]:
+    """Processes started in this block ignore Ctrl-C, which a terminal sends to every process
+    of the command: the main process stops them itself. (A Ctrl-C within the block, while a
+    Dask cluster starts, is ignored too.) Only in the main thread, where signals are handled.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by child processes
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def stop_now(executor: Executor) -> None:
@@ -228,29 +229,41 @@ def run_sweep(
                  disable=not progress)
         )  # fmt: skip
         if todo:
-            executor: Executor = make_executor(stack, backend, workers, scheduler)
+            executor: Executor | None = None
             try:
-                futures: dict[Future, Run] = {executor.submit(execute_run, r): r for r in todo}
+                with ignoring_ctrl_c():  # local workers start on submit
+                    executor = make_executor(stack, backend, workers, scheduler)
+                    futures = {executor.submit(execute_run, run): run for run in todo}
                 for future in as_completed(futures):
-                    run = futures[future]
-                    try:
-                        result = future.result()
-                    except Exception as error:  # execute_run itself never raises
-                        raise WorkerError(
-                            f"run {run.run_id} was lost with its worker ({type(error).__name__}"
-                            f"{': ' if str(error) else ''}{error}); the finished runs are saved in"
-                            f" {out}: run the sweep again to resume it"
-                        ) from error
-                    frame = conform(result, columns, params)
-                    write_atomic(
-                        out / f"{run.run_id}.parquet",
-                        lambda path, frame=frame: frame.to_parquet(path, index=False),
-                    )
+                    write_result(out, futures[future], future, columns, params)
                     bar.update()
             except BaseException:
-                stop_now(executor)
+                if executor is not None:
+                    stop_now(executor)
                 raise
     return load_summary(out, runs)
+
+
+def write_result(
+    out: Path, run: Run, future: Future, columns: list[str], params: list[str]
+) -> None:
+    """Write the result file of a finished run, atomically and durably.
+
+    Raises
+    ------
+    WorkerError
+        The run's worker could not deliver it (``execute_run`` itself never raises).
+    """
+    try:
+        result = future.result()
+    except Exception as error:
+        raise WorkerError(
+            f"run {run.run_id} was lost with its worker ({type(error).__name__}"
+            f"{': ' if str(error) else ''}{error}); the finished runs are saved in {out}: run the"
+            " sweep again to resume it"
+        ) from error
+    frame = conform(result, columns, params)
+    write_atomic(out / f"{run.run_id}.parquet", lambda path: frame.to_parquet(path, index=False))
 
 
 def parameter_columns(spec: SweepSpec) -> list[str]:
