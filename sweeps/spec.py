@@ -170,10 +170,9 @@ def load_spec(source: str | Path | dict) -> SweepSpec:
     epochs = raw.get("epochs")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise fail("epochs", f"{epochs!r} must be an integer >= 1")
-    seeds = raw.get("seeds", 1)
-    if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1:
-        pass  # a count: made into a list once the sweep's size is checked
-    elif not (
+    seeds = raw.get("seeds", 1)  # a count is made a list once the sweep's size is checked
+    counted = isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1
+    if not counted and not (
         isinstance(seeds, list)
         and seeds
         and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)

@@ -19,7 +19,7 @@ FLOORS = [
     {"agents", "state", "tasks", "space", "parameters", "outputs", "checkpoint"},
     {"model", "schedules"},
     {"experiments", "sweeps"},
-    {"cli", "server"},
+    {"cli", "server", "serve"},
 ]
 
 
