@@ -234,6 +234,14 @@ def learn_packed(wp, cols, starts, delta, x, eta):
 
 
 @jit
+def bounds(n_off, w_off, layer):
+    """Where ``layer`` lies: first neuron of the layer below, its own first and end neuron,
+    and the slice of its weight block."""
+    below, lo, hi = n_off[layer - 1], n_off[layer], n_off[layer + 1]
+    return below, lo, hi, slice(w_off[layer], w_off[layer] + (hi - lo) * (lo - below))
+
+
+@jit
 def train_samples(
     samples: np.ndarray,
     inputs: np.ndarray,
@@ -274,12 +282,11 @@ def train_samples(
         for k in range(sizes[0]):
             y[k] = inputs[sample, k]
         for layer in range(1, n_layers):
-            below, lo, hi = n_off[layer - 1], n_off[layer], n_off[layer + 1]
+            below, lo, hi, block = bounds(n_off, w_off, layer)
             if packed[layer]:
                 transmit_packed(wp, cols, starts[lo:], y[below:lo], a[lo:hi])
             else:
-                block = w[w_off[layer] : w_off[layer] + (hi - lo) * (lo - below)]
-                transmit_dense(block, y[below:lo], a[lo:hi])
+                transmit_dense(w[block], y[below:lo], a[lo:hi])
             for i in range(lo, hi):
                 a[i] = a[i] + b[i]
                 y[i] = phi(a[i], kind)
@@ -296,22 +303,20 @@ def train_samples(
             i = n_off[last] + j
             delta[i] = (y[i] - targets[sample, j]) * dphi(a[i], y[i], kind)
         for layer in range(last, 1, -1):
-            below, lo, hi = n_off[layer - 1], n_off[layer], n_off[layer + 1]
+            below, lo, hi, block = bounds(n_off, w_off, layer)
             if packed[layer]:
                 send_back_packed(wp, cols, starts[lo:], delta[lo:hi], back[below:lo])
             else:
-                block = w[w_off[layer] : w_off[layer] + (hi - lo) * (lo - below)]
-                send_back_dense(block, delta[lo:hi], back[below:lo])
+                send_back_dense(w[block], delta[lo:hi], back[below:lo])
             for i in range(below, lo):
                 delta[i] = back[i] * dphi(a[i], y[i], kind)
                 back[i] = 0.0
         # learn
         for layer in range(1, n_layers):
-            below, lo, hi = n_off[layer - 1], n_off[layer], n_off[layer + 1]
+            below, lo, hi, block = bounds(n_off, w_off, layer)
             if packed[layer]:
                 learn_packed(wp, cols, starts[lo:], delta[lo:hi], y[below:lo], eta)
             else:
-                block = slice(w_off[layer], w_off[layer] + (hi - lo) * (lo - below))
                 learn_dense(w[block], mask[block], delta[lo:hi], y[below:lo], eta)
             for i in range(lo, hi):
                 b[i] -= eta * delta[i]
