@@ -162,14 +162,14 @@ class NGStagedScheduler:
         reached = np.isfinite(hops)
         m.state.sig[reached] = np.maximum(m.state.sig[reached], 1.0 - m.A * hops[reached])
 
-    # -- layouts of the stages ---------------------------------------------------------------
+    # -- the vectorized engine's layout -------------------------------------------------------
     @property
     def present_rows(self) -> kernels.PresentRows:
         """The vectorized engine's layout of the present synapses, rebuilt when they changed."""
         m = self.model
-        if self._rows_version != m.topology_version:
+        if self._rows_version != m.grid.version:
             self._rows = kernels.PresentRows(m.state)
-            self._rows_version = m.topology_version
+            self._rows_version = m.grid.version
         return self._rows
 
     # -- agent sets per stage ----------------------------------------------------------------
