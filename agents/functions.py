@@ -84,8 +84,8 @@ def sig_step(f, rule: str, beta: float):
     return g[()] if g.ndim == 0 else g
 
 
-def is_outlier(values, i: int, z: float) -> bool:
-    """Is ``values[i]`` an outlier among ``values``: ``|v_i - mean| > z * std`` (population std)?"""
+def mean_std(values) -> tuple[float, float]:
+    """Mean and population standard deviation of a layer's outputs (the outlier test's scale)."""
     n = len(values)
     mean = 0.0
     for k in range(n):
@@ -94,5 +94,19 @@ def is_outlier(values, i: int, z: float) -> bool:
     var = 0.0
     for k in range(n):
         var += (values[k] - mean) ** 2
-    std = math.sqrt(var / n)
-    return abs(values[i] - mean) > z * std
+    return mean, math.sqrt(var / n)
+
+
+def deviates(value: float, mean: float, std: float, z: float) -> bool:
+    """Does ``value`` lie more than ``z`` standard deviations from ``mean``?"""
+    return abs(value - mean) > z * std
+
+
+def is_outlier(values, i: int, z: float) -> bool:
+    """Is ``values[i]`` an outlier among ``values``: ``|v_i - mean| > z * std`` (population std)?
+
+    The vectorized engine takes :func:`mean_std` once per layer and sample, then
+    :func:`deviates` per neuron: the same arithmetic, so the same counts.
+    """
+    mean, std = mean_std(values)
+    return deviates(values[i], mean, std, z)

@@ -35,6 +35,8 @@ class NGStagedScheduler:
         self.engine = engine
         self._stages = None
         self._stages_version = -1
+        self._rows = None
+        self._rows_version = -1
 
     # -- the epoch ---------------------------------------------------------------------------
     def run_epoch(self) -> None:
@@ -54,11 +56,12 @@ class NGStagedScheduler:
     def train(self, samples: np.ndarray) -> None:
         """Forward, outlier count, backward and learning on each sample, in order."""
         if self.engine == "vectorized":
-            m, s = self.model, self.model.state
+            m, s, rows = self.model, self.model.state, self.present_rows
             kernels.train_samples(
                 samples, m.task.inputs, m.task.targets, s.sizes, s.n_off, s.w_off,
                 s.w, s.mask, s.b, s.a, s.y, s.back, s.delta, s.cnt,
                 m.counts_outliers, m.eta, m.z, m.activation_code,
+                rows.packed, rows.slots, rows.starts, rows.cols, rows.wp,
             )  # fmt: skip
             return
         for sample in samples:
@@ -158,6 +161,16 @@ class NGStagedScheduler:
         # a GA that no firing GA can reach gets nothing (and A * inf would be NaN at A = 0)
         reached = np.isfinite(hops)
         m.state.sig[reached] = np.maximum(m.state.sig[reached], 1.0 - m.A * hops[reached])
+
+    # -- the vectorized engine's layout -------------------------------------------------------
+    @property
+    def present_rows(self) -> kernels.PresentRows:
+        """The vectorized engine's layout of the present synapses, rebuilt when they changed."""
+        m = self.model
+        if self._rows_version != m.grid.version:
+            self._rows = kernels.PresentRows(m.state)
+            self._rows_version = m.grid.version
+        return self._rows
 
     # -- agent sets per stage ----------------------------------------------------------------
     @property
