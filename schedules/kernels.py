@@ -11,12 +11,32 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba.extending import register_jitable
 
 from glianet.agents import functions
+from glianet.agents.functions import senses_outlier
 
 phi = numba.njit(cache=True)(functions.phi)
 dphi = numba.njit(cache=True)(functions.dphi)
-is_outlier = numba.njit(cache=True)(functions.is_outlier)
+# Compiled code may call the sensing rules, which call each other; they stay plain Python.
+for rule in (
+    functions.is_outlier, functions.synaptic_sum, functions.is_synaptic_outlier,
+    functions.is_running_outlier, functions.senses_outlier,
+):  # fmt: skip
+    register_jitable(rule)
+
+
+@numba.njit(cache=True)
+def count_outliers(
+    layer, sensing, y, cnt, sizes, n_off, w_off, mask, run_mean, run_var, run_n, z, window
+) -> None:
+    """NA -> GA for the neurons of ``layer``: each counts the sample if its output is an
+    outlier under the reading ``sensing`` (:func:`glianet.agents.functions.senses_outlier`)."""
+    for i in range(n_off[layer], n_off[layer + 1]):
+        if senses_outlier(
+            sensing, i, layer, y, sizes, n_off, w_off, mask, run_mean, run_var, run_n, z, window
+        ):
+            cnt[i] += 1
 
 
 @numba.njit(cache=True)
@@ -39,11 +59,18 @@ def train_samples(
     eta: float,
     z: float,
     kind: int,
+    sensing: int,
+    run_mean: np.ndarray,
+    run_var: np.ndarray,
+    run_n: np.ndarray,
+    window: int,
 ) -> None:
     """Online backpropagation on ``samples`` (pattern indices), counting outliers on the way.
 
     Arrays are the model's (``LayeredState``) and are updated in place. ``counts_outliers[l]``
-    says whether the neurons of layer ``l`` count outliers (they have glia).
+    says whether the neurons of layer ``l`` count outliers (they have glia); ``sensing`` (a code
+    of :data:`glianet.agents.functions.SENSINGS`), ``run_*`` and ``window`` are what the
+    outlier readings need.
     """
     n_layers = sizes.shape[0]
     for sample in samples:
@@ -61,13 +88,13 @@ def train_samples(
                         net += w[row + k] * y[n_off[layer - 1] + k]
                 a[i] = net + b[i]
                 y[i] = phi(a[i], kind)
-        # NA -> GA: outliers among the neurons of the same layer
+        # NA -> GA: outliers, under the reading ``sensing``
         for layer in range(1, n_layers):
             if counts_outliers[layer]:
-                lo, hi = n_off[layer], n_off[layer + 1]
-                for i in range(lo, hi):
-                    if is_outlier(y[lo:hi], i - lo, z):
-                        cnt[i] += 1
+                count_outliers(
+                    layer, sensing, y, cnt, sizes, n_off, w_off, mask, run_mean, run_var, run_n,
+                    z, window,
+                )  # fmt: skip
         # backward: deltas first, with the weights of the forward pass
         last = n_layers - 1
         for j in range(sizes[last]):
