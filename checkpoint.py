@@ -1,20 +1,22 @@
 """Checkpoints of glianet models: one ``.npz`` file, JSON metadata plus arrays, never pickle.
 
-Format (version 2): a NumPy ``.npz`` (a zip of ``.npy`` arrays) holding
+Format (version 3): a NumPy ``.npz`` (a zip of ``.npy`` arrays) holding
 
 - ``meta.json``: UTF-8 JSON as a ``uint8`` array: ``format`` (the model's
   ``checkpoint_format``), ``version``, the model's parameters, its epoch, its random generators'
   states, the data collected so far, its ``diverged`` status, and ``state``: what else the model
   needs (NG: samples seen, prune orders, prune log; MASDA: the units' names, each unit's own
   noise generator state, message count);
-- the arrays the agents are handles onto (NG: ``w``, ``mask``, ``b``, ``cnt``, ``sig``; MASDA:
-  the unit arrays, ``W`` and the edge list ``edges``);
+- the arrays the agents are handles onto (NG: ``w``, ``mask``, ``b``, ``cnt``, ``sig`` and the
+  neurons' running output statistics ``run_mean``, ``run_var``, ``run_n``; MASDA: the unit
+  arrays, ``W`` and the edge list ``edges``);
 - ``task_inputs``, ``task_targets``: only for a task given as a ``Task`` object.
 
 A model takes part through three hooks: ``_checkpoint_state() -> (state, arrays)``,
 ``_checkpoint_arrays(state) -> {name: (dtype, shape)}`` (what loading must find) and
-``_restore_state(state, arrays)``. Version 1 files (glianet 0.1) are refused with a
-:class:`CheckpointError` that names their version.
+``_restore_state(state, arrays)``. Files of an older version (1: glianet 0.1; 2: before NG's
+``sensing`` parameter and running statistics) are refused with a :class:`CheckpointError` that
+names their version.
 
 Loading reads with ``allow_pickle=False`` and checks every field, type and shape before it
 trusts it, so a truncated, corrupted, wrong-version or hostile file fails with a
@@ -35,7 +37,7 @@ import numpy as np
 from glianet.outputs import write_atomic
 from glianet.tasks import Task
 
-VERSION = 2
+VERSION = 3
 MAX_META_BYTES = 64 * 2**20
 
 

@@ -19,7 +19,7 @@ import psutil
 
 from glianet import checkpoint
 from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
-from glianet.agents.functions import ACTIVATIONS, phi_array
+from glianet.agents.functions import ACTIVATIONS, SENSING_Z, SENSINGS, phi_array
 from glianet.agents.masda import ConstantUnit, RewardUnit, VariableUnit
 from glianet.parameters import (
     MASDA_PARAMETERS,
@@ -52,9 +52,17 @@ class EpochModel(mesa.Model):
         #: Every parameter's value (defaults filled in, without ``rng``): what a checkpoint or
         #: :meth:`twin` rebuilds the model from. Each is also an attribute of the same name.
         self.params = self.parameters.validate(params)
-        super().__init__(rng=_check_rng(rng))
+        rng = _check_rng(rng)
+        if not isinstance(rng, int):
+            rng = np.random.default_rng() if rng is None else rng
+            # Mesa draws the seed of its stdlib ``random`` from a Generator: replay from before.
+            initial_rng = copy.deepcopy(rng.bit_generator.state)
+        else:
+            initial_rng = rng
+        super().__init__(rng=rng)
         vars(self).update(self.params)
-        self.initial_rng_state = copy.deepcopy(self.rng.bit_generator.state)
+        #: What replays this run's random draws (:meth:`twin`): the seed, or a generator state.
+        self.initial_rng = initial_rng
         self.task = get_task(self.params["task"])
         self.epoch = 0
         self.diverged: str | None = None
@@ -81,8 +89,10 @@ class EpochModel(mesa.Model):
     def twin(self, **changes) -> EpochModel:
         """A new model with this one's parameters (but ``changes``) and the same initial random
         state: e.g. ``model.twin(pruning=False)`` is the no-pruning run of the same seed."""
-        rng = np.random.default_rng()
-        rng.bit_generator.state = self.initial_rng_state
+        rng = self.initial_rng
+        if isinstance(rng, dict):
+            rng = np.random.default_rng()
+            rng.bit_generator.state = self.initial_rng
         return type(self)(**{**self.params, **changes}, rng=rng)
 
     def save(self, path: str | Path) -> None:
@@ -128,9 +138,11 @@ class NGModel(EpochModel):
     -----
     Choices where the papers and SPEC are silent: weights start Glorot-uniform,
     ``U(+-sqrt(6 / (fan_in + fan_out)))``, biases at 0; the error is ``(y - t)^2 / 2``; the
-    outlier test uses the population standard deviation of the layer, the neuron itself
-    included; ties for the weakest synapse go to the first pre neuron; GAs draw and fire all
-    together, then bursts spread.
+    default outlier test uses the population standard deviation of the layer, the neuron itself
+    included, and ``z = 1.5``, where the glia's sensing is live (SPEC §4; measured in the README
+    and notebook 01); ties for the weakest synapse go to the first pre neuron; GAs draw and fire
+    all together, then bursts spread. Each epoch the DataCollector records what the glia sensed
+    (:meth:`sensed_activity`) and, cumulatively, prune orders, prunes done and empty orders.
     """
 
     parameters = NG_PARAMETERS
@@ -141,12 +153,17 @@ class NGModel(EpochModel):
         self.layers = self._check_layers()
         self.glia_layers = self._check_glia_layers()
         self.activation_code = ACTIVATIONS[self.activation]
+        self.sensing_code = SENSINGS[self.sensing]
+        if self.z is None:
+            self.z = SENSING_Z[self.sensing]
         self.counts_outliers = np.isin(np.arange(len(self.layers)), self.glia_layers)
         self.state = LayeredState(
             self.layers, n_glia=sum(self.layers[layer] for layer in self.glia_layers)
         )
         self.prune_log: list[dict] = []
         self.prune_orders = 0
+        #: The activity ``f`` every GA sensed, one array per pruning round of the current epoch.
+        self.round_activity: list[np.ndarray] = []
 
         self._build_network()
         self.glia_graph = self._build_glia_graph(self.glia_topology)
@@ -273,9 +290,12 @@ class NGModel(EpochModel):
             "mse": "mse",
             "prune_orders": "prune_orders",
             "pruned": lambda m: len(m.prune_log),
+            "empty_orders": lambda m: m.prune_orders - len(m.prune_log),
         }
         if self.state.n_glia:
             reporters["mean_sig"] = lambda m: float(m.state.sig.mean())
+            for key in self.sensed_activity():
+                reporters[key] = lambda m, key=key: m.activity[key]
         for layer in range(1, len(self.layers)):
             reporters[self.layer_column(layer)] = lambda m, layer=layer: int(
                 m.state.present(layer).sum()
@@ -283,13 +303,38 @@ class NGModel(EpochModel):
         return reporters
 
     def collect(self) -> None:
-        """Measure error and MSE once, then let the DataCollector record everything."""
+        """Measure error, MSE and the sensed activity once, then let the DataCollector record
+        everything."""
         self.error, self.mse = self.evaluate()
+        self.activity = self.sensed_activity() if self.state.n_glia else {}
         self.datacollector.collect(self)
+
+    def sensed_activity(self) -> dict[str, float]:
+        """What the glia sensed in this epoch's pruning rounds (NaN for an epoch without one).
+
+        Returns
+        -------
+        dict
+            ``f_mean_l{L}``, ``f_sd_l{L}``: mean and standard deviation of ``f`` over the
+            (GA, round) pairs of glia layer ``L``; ``f_active_l{L}``: the share of those pairs
+            with ``f > 0``; ``f_active``: that share over every GA.
+        """
+        f = np.array(self.round_activity).reshape(-1, self.state.n_glia)
+        glia_layer = np.array([glia.neuron.layer for glia in self.glia_agents])
+        empty = len(f) == 0
+        stats = {}
+        for layer in self.glia_layers:
+            pairs = f[:, glia_layer == layer]
+            stats[f"f_mean_l{layer}"] = math.nan if empty else float(pairs.mean())
+            stats[f"f_sd_l{layer}"] = math.nan if empty else float(pairs.std())
+            stats[f"f_active_l{layer}"] = math.nan if empty else float((pairs > 0).mean())
+        stats["f_active"] = math.nan if empty else float((f > 0).mean())
+        return stats
 
     # -- running -----------------------------------------------------------------------------
     def run_epoch(self) -> None:
         """Training and pruning of one epoch."""
+        self.round_activity = []
         self.scheduler.run_epoch()
 
     def learned_arrays(self) -> tuple[np.ndarray, ...]:
@@ -320,6 +365,7 @@ class NGModel(EpochModel):
     #: The arrays a checkpoint saves, with their types.
     CHECKPOINT_ARRAYS = {
         "w": np.float64, "mask": np.bool_, "b": np.float64, "cnt": np.int64, "sig": np.float64,
+        "run_mean": np.float64, "run_var": np.float64, "run_n": np.int64,
     }  # fmt: skip
 
     def _checkpoint_state(self) -> tuple[dict, dict[str, np.ndarray]]:

@@ -19,7 +19,7 @@ from numbers import Integral, Real
 from typing import Any
 
 # Choices come from where the rules live; these modules import only NumPy.
-from glianet.agents.functions import ACTIVATIONS, SIG_RULES
+from glianet.agents.functions import ACTIVATIONS, SENSING_Z, SENSINGS, SIG_RULES
 from glianet.tasks import TASKS, Task, task_family
 
 KINDS = ("int", "real", "bool", "choice", "other")
@@ -318,6 +318,11 @@ def check_task(name: str, value: Any) -> Any:
     )
 
 
+def check_z(name: str, value: Any) -> float | None:
+    """None (the sensing reading's default) or a finite number >= 0."""
+    return None if value is None else check_real(name, value, 0.0)
+
+
 def check_glia_layers(name: str, value: Any) -> tuple[int, ...] | None:
     """None (glia where ``protect_io`` puts them) or layer indices >= 1."""
     if value is None:
@@ -380,7 +385,8 @@ NG_PARAMETERS = ParameterTable(
             "int",
             "samples per epoch",
             "Samples per epoch, drawn uniformly from the task's patterns. The paper does "
-            "not define an epoch; 2000 (20 pruning rounds) reproduces its curve.",
+            "not define an epoch; with 2000 (20 pruning rounds) 90 % of the pruning is done by "
+            "epoch ~33 (paper: ~40).",
             low=1,
             ui=(100, 10000, 100),
         ),
@@ -429,17 +435,38 @@ NG_PARAMETERS = ParameterTable(
             "Steepness of the sig update, eq. 2.4 (paper: 6 ln 3).",
         ),
         Parameter(
+            "sensing",
+            "layer",
+            "choice",
+            "outlier reading",
+            "Reading of the paper's 'an outlier compared with its adjacent NAs' (eq. 2.3): "
+            "each sample on which a glia neuron's output is an outlier counts towards its "
+            "activity f. 'layer' (the literal reading): |y - mean| > z std over the neurons of "
+            "its layer, population std, the neuron included. 'layer-sample': the same with the "
+            "sample std. 'synaptic': over the neuron and the neurons joined to it by a synapse "
+            "that is still there. 'running': against the neuron's own running mean and std "
+            "(exact over its first mini_batch_size samples, then exponential averages with "
+            "rate 1 / mini_batch_size; no outlier before that). 'off': never an outlier, "
+            "f = 0. See glianet.agents.functions.senses_outlier.",
+            choices=tuple(SENSINGS),
+            ui=(),
+        ),
+        Parameter(
             "z",
-            2.3,
-            "real",
+            None,
+            "other",
             "outlier z",
-            "A neuron's output is an outlier on a sample "
-            "when it lies more than z standard deviations (population std, the neuron "
-            "itself included) from the mean of its layer. The paper gives no value. In an "
-            "n-neuron layer the largest possible deviation is sqrt(n - 1) std (2.65 for "
-            "n = 8).",
-            low=0.0,
-            ui=(0.5, 3.0, 0.1),
+            "Outlier threshold in standard deviations; None: the reading's default "
+            f"({', '.join(f'{k}: {v:g}' for k, v in SENSING_Z.items())}). The paper gives no "
+            "value. With the population std no neuron of an n-neuron layer can lie more than "
+            "sqrt(n - 1) std from the mean (2.65 for n = 8), with the sample std (n - 1) / "
+            "sqrt(n) (2.47): near that bound f is 0 almost always (the earlier default 2.3 "
+            "gave f > 0 in 2 % of glia rounds, and the synapse curve of no sensing). At 1.5, "
+            "f > 0 in about a quarter of the rounds and busy neurons keep their synapses. For "
+            "'running' any z up to 2.5 makes every neuron an outlier on ~10 % of its samples, "
+            "all sig rise to 1 and pruning stops; hence 3. Measured in the README and "
+            "notebook 01.",
+            check=check_z,
         ),
         Parameter(
             "sig_rule",
@@ -504,6 +531,19 @@ NG_PARAMETERS = ParameterTable(
             "bool",
             "keep last incoming synapse",
             "The guard: a neuron never loses its last incoming synapse.",
+            ui=(),
+        ),
+        Parameter(
+            "empty_order_resets",
+            True,
+            "bool",
+            "empty prune orders reset sig",
+            "Whether a GA whose prune order finds nothing to prune (its neuron is at the guard "
+            "or has no prunable synapse left) still fires: sig to 1 and a burst over the glia "
+            "network. True: as the paper, which resets sig when the GA fires, whatever its "
+            "neuron did. False: such a GA keeps its sig and sends no burst (measured: the "
+            "synapse curve is the same; the GAs at the floor then order a prune nearly every "
+            "round).",
             ui=(),
         ),
         Parameter(

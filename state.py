@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from glianet.agents.masda import Unit
 
 #: Arrays with one slot per neuron, per synapse and per glia agent.
-NEURON_ARRAYS = ("b", "a", "y", "net", "back", "delta", "cnt")
+NEURON_ARRAYS = ("b", "a", "y", "net", "back", "delta", "cnt", "run_mean", "run_var", "run_n")
 SYNAPSE_ARRAYS = ("w", "mask", "prunable", "pre", "post")
-GLIA_ARRAYS = ("sig", "glia_neuron")
+GLIA_ARRAYS = ("sig", "glia_neuron", "f")
 
 
 @dataclass
@@ -59,6 +59,10 @@ class LayeredState:
         self.back = np.zeros(n_neurons)
         self.delta = np.zeros(n_neurons)
         self.cnt = np.zeros(n_neurons, dtype=np.int64)
+        # A neuron's memory of its own outputs, for the "running" outlier reading.
+        self.run_mean = np.zeros(n_neurons)
+        self.run_var = np.zeros(n_neurons)
+        self.run_n = np.zeros(n_neurons, dtype=np.int64)
         self.w = np.zeros(n_synapses)
         self.mask = np.ones(n_synapses, dtype=np.bool_)
         self.prunable = np.zeros(n_synapses, dtype=np.bool_)
@@ -74,6 +78,7 @@ class LayeredState:
         self.samples_seen = 0
         self.sig = np.zeros(self.n_glia)
         self.glia_neuron = np.zeros(self.n_glia, dtype=np.int64)
+        self.f = np.zeros(self.n_glia)  # the activity each GA sensed in the last round
         self.slot = SimpleNamespace(
             **{
                 name: memoryview(getattr(self, name))

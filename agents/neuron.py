@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from mesa.discrete_space import FixedAgent
 
-from glianet.agents.functions import dphi, is_outlier, phi
+from glianet.agents.functions import dphi, phi, senses_outlier
 
 if TYPE_CHECKING:
     from glianet.agents.synapse import SynapseAgent
@@ -84,11 +84,15 @@ class NeuroAgent(FixedAgent):
 
     # -- NA -> GA: activity ------------------------------------------------------------------
     def count_outlier(self) -> None:
-        """Count this sample if the output is an outlier among the neurons of this layer."""
-        s = self.model.state
-        layer = s.neurons(self.layer)
-        if is_outlier(s.slot.y[layer], self.index - layer.start, self.model.z):
-            s.slot.cnt[self.index] += 1
+        """Count this sample if the output is an outlier "compared with its adjacent NAs", under
+        the model's reading ``sensing`` (see :func:`~glianet.agents.functions.senses_outlier`)."""
+        m, s = self.model, self.model.state
+        slot = s.slot
+        if senses_outlier(
+            m.sensing_code, self.index, self.layer, slot.y, s.sizes, s.n_off, s.w_off, slot.mask,
+            slot.run_mean, slot.run_var, slot.run_n, m.z, m.mini_batch_size,
+        ):  # fmt: skip
+            slot.cnt[self.index] += 1
 
     def report_activity(self) -> float:
         """Activity frequency ``f = cnt / miniBatchSize`` (eq. 2.3); starts a new count."""

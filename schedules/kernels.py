@@ -28,8 +28,16 @@ from pathlib import Path
 
 import numba
 import numpy as np
+from numba.extending import register_jitable
 
 from glianet.agents import functions
+from glianet.agents.functions import (
+    LAYER,
+    LAYER_SAMPLE,
+    deviates,
+    mean_std,
+    senses_outlier,
+)
 
 #: The source files compiled here: a change to any of them means new compiled code.
 SOURCES = (Path(__file__), Path(functions.__file__))
@@ -76,8 +84,37 @@ def jit(func):
 
 phi = jit(functions.phi)
 dphi = jit(functions.dphi)
-mean_std = jit(functions.mean_std)
-deviates = jit(functions.deviates)
+# The sensing rules call each other; compiled code calls them as they are (their source is in
+# SOURCES, so an edit to any of them recompiles the kernels).
+for rule in (
+    functions.mean_std, functions.deviates, functions.is_outlier, functions.synaptic_sum,
+    functions.is_synaptic_outlier, functions.is_running_outlier, functions.senses_outlier,
+):  # fmt: skip
+    register_jitable(rule)
+
+
+@jit
+def count_outliers(
+    layer, sensing, y, cnt, sizes, n_off, w_off, mask, run_mean, run_var, run_n, z, window
+) -> None:
+    """NA -> GA for the neurons of ``layer``: each counts the sample if its output is an
+    outlier under the reading ``sensing`` (:func:`glianet.agents.functions.senses_outlier`).
+
+    For the same-layer readings the layer's scale is taken once (:func:`mean_std`), then each
+    neuron is tested (:func:`deviates`): the arithmetic of :func:`is_outlier`, in O(n).
+    """
+    lo, hi = n_off[layer], n_off[layer + 1]
+    if sensing in (LAYER, LAYER_SAMPLE):
+        mean, std = mean_std(y[lo:hi], 0 if sensing == LAYER else 1)
+        for i in range(lo, hi):
+            if deviates(y[i], mean, std, z):
+                cnt[i] += 1
+        return
+    for i in range(lo, hi):
+        if senses_outlier(
+            sensing, i, layer, y, sizes, n_off, w_off, mask, run_mean, run_var, run_n, z, window
+        ):
+            cnt[i] += 1
 
 
 class PresentRows:
@@ -261,6 +298,11 @@ def train_samples(
     eta: float,
     z: float,
     kind: int,
+    sensing: int,
+    run_mean: np.ndarray,
+    run_var: np.ndarray,
+    run_n: np.ndarray,
+    window: int,
     packed: np.ndarray,
     slots: np.ndarray,
     starts: np.ndarray,
@@ -270,8 +312,10 @@ def train_samples(
     """Online backpropagation on ``samples`` (pattern indices), counting outliers on the way.
 
     Arrays are the model's (``LayeredState``) and are updated in place. ``counts_outliers[l]``
-    says whether the neurons of layer ``l`` count outliers (they have glia). ``packed``,
-    ``slots``, ``starts``, ``cols`` and ``wp`` are a :class:`PresentRows`.
+    says whether the neurons of layer ``l`` count outliers (they have glia); ``sensing`` (a code
+    of :data:`glianet.agents.functions.SENSINGS`), ``run_*`` and ``window`` are what the
+    outlier readings need. ``packed``, ``slots``, ``starts``, ``cols`` and ``wp`` are a
+    :class:`PresentRows`.
     """
     n_layers = sizes.shape[0]
     last = n_layers - 1
@@ -290,14 +334,13 @@ def train_samples(
             for i in range(lo, hi):
                 a[i] = a[i] + b[i]
                 y[i] = phi(a[i], kind)
-        # NA -> GA: outliers among the neurons of the same layer
+        # NA -> GA: outliers, under the reading ``sensing``
         for layer in range(1, n_layers):
             if counts_outliers[layer]:
-                lo, hi = n_off[layer], n_off[layer + 1]
-                mean, std = mean_std(y[lo:hi])
-                for i in range(lo, hi):
-                    if deviates(y[i], mean, std, z):
-                        cnt[i] += 1
+                count_outliers(
+                    layer, sensing, y, cnt, sizes, n_off, w_off, mask, run_mean, run_var, run_n,
+                    z, window,
+                )  # fmt: skip
         # backward: deltas first, with the weights of the forward pass
         for j in range(sizes[last]):
             i = n_off[last] + j

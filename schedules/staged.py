@@ -61,6 +61,7 @@ class NGStagedScheduler:
                 samples, m.task.inputs, m.task.targets, s.sizes, s.n_off, s.w_off,
                 s.w, s.mask, s.b, s.a, s.y, s.back, s.delta, s.cnt,
                 m.counts_outliers, m.eta, m.z, m.activation_code,
+                m.sensing_code, s.run_mean, s.run_var, s.run_n, m.mini_batch_size,
                 rows.packed, rows.slots, rows.starts, rows.cols, rows.wp,
             )  # fmt: skip
             return
@@ -72,8 +73,8 @@ class NGStagedScheduler:
     def pruning_round(self) -> None:
         """sig update (NA -> GA), prune orders (GA -> NA), then glia propagation."""
         self.update_sig()
+        self.model.round_activity.append(self.model.state.f.copy())
         fired = self.order_prunes()
-        self.model.prune_orders += int(fired.sum())
         if fired.any():
             self.propagate_bursts(fired)
 
@@ -107,22 +108,29 @@ class NGStagedScheduler:
             self.stages["glia"].do("update_sig")
             return
         s = m.state
-        f = s.cnt[s.glia_neuron] / m.mini_batch_size
+        s.f[:] = f = s.cnt[s.glia_neuron] / m.mini_batch_size
         s.cnt[s.glia_neuron] = 0
         s.sig[:] = np.clip(s.sig - m.alpha * sig_step(f, m.sig_rule, m.beta), 0.0, 1.0)
 
     def order_prunes(self) -> np.ndarray:
-        """Each GA fires when ``u > sig``; its NA prunes its weakest synapse. Returns who fired."""
+        """Each GA orders a prune when ``u > sig``; its NA prunes its weakest synapse. A GA
+        whose order pruned fires (sig = 1); so does one whose order found nothing, if
+        ``empty_order_resets``. Counts the orders in ``model.prune_orders``; returns who fired."""
         m = self.model
         if self.engine == "agents":
             glia = self.stages["glia"].do("decide")
+            m.prune_orders += sum(glia.get("ordered"))
             return np.array(glia.get("fired"), dtype=bool)
         s = m.state
-        fired = m.rng.random(len(s.sig)) > s.sig
-        for g in np.flatnonzero(fired):
+        ordered = m.rng.random(len(s.sig)) > s.sig
+        fired = ordered.copy()
+        for g in np.flatnonzero(ordered):
             synapse = self.weakest_prunable_synapse(int(s.glia_neuron[g]))
             if synapse is not None:
                 synapse.prune()
+            elif not m.empty_order_resets:
+                fired[g] = False
+        m.prune_orders += int(ordered.sum())
         s.sig[fired] = 1.0
         return fired
 
