@@ -17,6 +17,9 @@ from glianet.agents import functions
 phi = numba.njit(cache=True)(functions.phi)
 dphi = numba.njit(cache=True)(functions.dphi)
 is_outlier = numba.njit(cache=True)(functions.is_outlier)
+softmax_at = numba.njit(cache=True)(functions.softmax_at)
+output_delta = numba.njit(cache=True)(functions.output_delta)
+SOFTMAX_CE = functions.SOFTMAX_CE
 
 
 @numba.njit(cache=True)
@@ -39,11 +42,13 @@ def train_samples(
     eta: float,
     z: float,
     kind: int,
+    output: int,
 ) -> None:
     """Online backpropagation on ``samples`` (pattern indices), counting outliers on the way.
 
     Arrays are the model's (``LayeredState``) and are updated in place. ``counts_outliers[l]``
-    says whether the neurons of layer ``l`` count outliers (they have glia).
+    says whether the neurons of layer ``l`` count outliers (they have glia). ``output`` is the
+    code of the output rule (``functions.OUTPUTS``).
     """
     n_layers = sizes.shape[0]
     for sample in samples:
@@ -61,6 +66,10 @@ def train_samples(
                         net += w[row + k] * y[n_off[layer - 1] + k]
                 a[i] = net + b[i]
                 y[i] = phi(a[i], kind)
+        if output == SOFTMAX_CE:
+            lo, hi = n_off[n_layers - 1], n_off[n_layers]
+            for i in range(lo, hi):
+                y[i] = softmax_at(a[lo:hi], i - lo)
         # NA -> GA: outliers among the neurons of the same layer
         for layer in range(1, n_layers):
             if counts_outliers[layer]:
@@ -72,7 +81,9 @@ def train_samples(
         last = n_layers - 1
         for j in range(sizes[last]):
             i = n_off[last] + j
-            delta[i] = (y[i] - targets[sample, j]) * dphi(a[i], y[i], kind)
+            delta[i] = output_delta(
+                y[i], targets[sample, j], dphi(a[i], y[i], kind), output
+            )
         for layer in range(last, 1, -1):
             fan_in = sizes[layer - 1]
             for j in range(sizes[layer]):

@@ -1,6 +1,7 @@
 """The staged scheduler of the NG model.
 
-Per sample: forward (synapses transmit, neurons activate, layer by layer), outlier count
+Per sample: forward (synapses transmit, neurons activate, layer by layer; a softmax output layer
+then normalizes), outlier count
 (NA -> GA), backward (output error, then synapses send back and neurons take their deltas, layer
 by layer down), learning. Every ``mini_batch_size`` samples: sig update, prune orders, glia
 propagation. Each phase has a per-agent path (``engine="agents"``: each agent of the stage applies
@@ -15,7 +16,7 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
-from glianet.agents.functions import sig_step
+from glianet.agents.functions import SOFTMAX_CE, sig_step
 from glianet.schedules import kernels
 
 
@@ -58,7 +59,7 @@ class NGStagedScheduler:
             kernels.train_samples(
                 samples, m.task.inputs, m.task.targets, s.sizes, s.n_off, s.w_off,
                 s.w, s.mask, s.b, s.a, s.y, s.back, s.delta, s.cnt,
-                m.counts_outliers, m.eta, m.z, m.activation_code,
+                m.counts_outliers, m.eta, m.z, m.activation_code, m.output_code,
             )  # fmt: skip
             return
         for sample in samples:
@@ -83,6 +84,8 @@ class NGStagedScheduler:
         for layer in range(1, m.state.n_layers):
             stages["synapses_into"][layer].do("transmit")
             stages["neurons"][layer].do("activate")
+        if m.output_code == SOFTMAX_CE:
+            stages["neurons"][-1].do("normalize")
 
     def backward(self, sample: int) -> None:
         """Output error, deltas layer by layer down, then every synapse and neuron learns."""
