@@ -26,6 +26,7 @@ def trajectory(engine, seed=11, **params):
         {},
         {"protect_io": False, "sig0": 0.2},
         {"sig_rule": "logistic-flipped", "activation": "tanh"},
+        {"output": "softmax-ce", "task": "upper-classes", "layers": [6, 8, 8, 8, 3]},
     ],
 )
 def test_engines_follow_the_same_trajectory(params):
@@ -128,6 +129,8 @@ def test_runs_under_mesa_batch_run():
         ({"glia_layers": [7]}, "glia_layers"),
         ({"task": "parity"}, "task"),
         ({"pruning": "yes"}, "pruning"),
+        ({"output": "softmax"}, "output"),
+        ({"output": "softmax-ce"}, "output"),  # one output: no distribution to learn
     ],
 )
 def test_bad_parameters_raise_a_clear_value_error(params, named):
