@@ -67,6 +67,19 @@ def cmd_masda(args: argparse.Namespace) -> None:
     print(table.to_string(float_format=lambda v: f"{v:.4f}"))
 
 
+def cmd_prune_study(args: argparse.Namespace) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from glianet.experiments.prune_study import prune_study
+
+    params = parse_assignments(args.set)
+    params.update(engine=args.engine)
+    table = prune_study(args.out, seeds=args.seeds, epochs=args.epochs, force=args.force, **params)
+    print(f"\nPruning study on digits ({args.seeds} seeds, {args.epochs} epochs) -> {args.out}")
+    print(table.to_string(float_format=lambda v: f"{v:.4f}"))
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import os
     import subprocess
@@ -127,6 +140,18 @@ def build_parser() -> argparse.ArgumentParser:
     masda.add_argument("--finetune-epochs", type=int, default=60, help="fine-tuning epochs")
     add_experiment_options(masda, "results/masda", seeds=3, epochs=30, model="masda")
     masda.set_defaults(run=cmd_masda)
+
+    study = commands.add_parser(
+        "prune-study", help="glia against magnitude and random pruning on held-out digits"
+    )
+    add_experiment_options(
+        study,
+        "results/prune_study",
+        seeds=5,
+        epochs=20,
+        example="NGModel parameter, e.g. --set layers=[64,64,64,10]",
+    )
+    study.set_defaults(run=cmd_prune_study)
 
     params = commands.add_parser("params", help="a model's parameters: defaults, allowed values")
     params.add_argument("model", choices=("ng", "masda"))

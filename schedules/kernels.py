@@ -81,9 +81,7 @@ def train_samples(
         last = n_layers - 1
         for j in range(sizes[last]):
             i = n_off[last] + j
-            delta[i] = output_delta(
-                y[i], targets[sample, j], dphi(a[i], y[i], kind), output
-            )
+            delta[i] = output_delta(y[i], targets[sample, j], dphi(a[i], y[i], kind), output)
         for layer in range(last, 1, -1):
             fan_in = sizes[layer - 1]
             for j in range(sizes[layer]):
