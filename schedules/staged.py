@@ -36,6 +36,7 @@ class NGStagedScheduler:
         self.engine = engine
         self._stages = None
         self._stages_version = -1
+        self._glia_hops = None
 
     # -- the epoch ---------------------------------------------------------------------------
     def run_epoch(self) -> None:
@@ -151,16 +152,18 @@ class NGStagedScheduler:
                 if glia.fired:
                     glia.spread_burst()
             return
-        hops = dijkstra(
-            m.glia_adjacency,
-            directed=False,
-            unweighted=True,
-            indices=np.flatnonzero(fired),
-            min_only=True,
-        )
+        hops = self.glia_hops[np.flatnonzero(fired)].min(axis=0)
         # a GA that no firing GA can reach gets nothing (and A * inf would be NaN at A = 0)
         reached = np.isfinite(hops)
         m.state.sig[reached] = np.maximum(m.state.sig[reached], 1.0 - m.A * hops[reached])
+
+    @property
+    def glia_hops(self) -> np.ndarray:
+        """Hops between every two GAs on the glia network (inf: unreachable). The glia network
+        never changes, so this is computed once, not once per pruning round."""
+        if self._glia_hops is None:
+            self._glia_hops = dijkstra(self.model.glia_adjacency, directed=False, unweighted=True)
+        return self._glia_hops
 
     # -- agent sets per stage ----------------------------------------------------------------
     @property
