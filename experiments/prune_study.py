@@ -176,36 +176,48 @@ STYLE = {
 
 
 def plot_study(runs: pd.DataFrame) -> Figure:
-    """Test accuracy against the fraction of synapses left, mean +- sd over seeds (both axes);
-    one panel per ``protect_io``; filled markers: sensing on, open: sensing off."""
+    """Test accuracy against the fraction of synapses left, mean +- sd over seeds.
+
+    One panel per ``protect_io``; filled markers: the glia sense activity (and the baselines
+    matched to them), open: sensing off. The methods matched to one glia run share its fraction
+    of synapses (its sd is the horizontal bar); they are drawn side by side around it.
+    """
     table = summarize(runs)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharey=True)
     plain = table[table["method"] == "none"].iloc[0]
     mlp = table[table["method"] == "MLPClassifier"]
     for ax, protect_io in zip(axes, (True, False), strict=True):
         ax.axhspan(plain["test_accuracy"] - plain["test_accuracy_sd"],
-                   plain["test_accuracy"] + plain["test_accuracy_sd"], color="0.85",
+                   plain["test_accuracy"] + plain["test_accuracy_sd"], color="0.88",
                    label="no pruning (mean ± sd)")  # fmt: skip
         if len(mlp):
             ax.axhline(mlp["test_accuracy"].iloc[0], color="k", ls="--", lw=1,
-                       label="sklearn MLPClassifier, unpruned")  # fmt: skip
+                       label="sklearn MLPClassifier")  # fmt: skip
         part = table[table["protect_io"] == protect_io]
-        for (method, sensing), row in part.set_index(["method", "sensing"]).iterrows():
-            marker, color = STYLE[method]
-            ax.errorbar(
-                row["fraction_left"], row["test_accuracy"], xerr=row["fraction_left_sd"],
-                yerr=row["test_accuracy_sd"], marker=marker, color=color, capsize=3, ls="none",
-                markerfacecolor=color if sensing else "white",
-                label=f"{method}" + ("" if sensing else " (glia sensing off)"),
-            )  # fmt: skip
+        low, high = part["fraction_left"].min(), part["fraction_left"].max()
+        step = max(high - low, 0.02) / 40
+        for k, (method, (marker, color)) in enumerate(STYLE.items()):
+            for sensing in (True, False):
+                row = part[(part["method"] == method) & (part["sensing"] == sensing)]
+                if not len(row):
+                    continue
+                row = row.iloc[0]
+                ax.errorbar(
+                    row["fraction_left"] + (k - 1.5) * step, row["test_accuracy"],
+                    xerr=row["fraction_left_sd"] if method == "glia" else None,
+                    yerr=row["test_accuracy_sd"], marker=marker, color=color, capsize=3,
+                    ls="none", markerfacecolor=color if sensing else "white",
+                    label=method + ("" if sensing else " (sensing off)"),
+                )  # fmt: skip
         ax.set_xlabel("fraction of synapses left")
         ax.set_title(f"protect_io={protect_io}")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("test accuracy (held-out digits)")
-    axes[1].legend(fontsize=7, loc="lower left")
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8, frameon=False)
     seeds = runs["seed"].nunique()
     fig.suptitle(f"Pruning on 8x8 digits at the glia's sparsities ({seeds} seeds, mean ± sd)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     return fig
 
 
