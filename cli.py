@@ -22,10 +22,15 @@ def parse_assignments(pairs: Sequence[str]) -> dict:
     return params
 
 
-def cmd_reproduce(args: argparse.Namespace) -> None:
+def draw_to_files() -> None:
+    """Figures go to files only: no display is needed (or opened)."""
     import matplotlib
 
     matplotlib.use("Agg")
+
+
+def cmd_reproduce(args: argparse.Namespace) -> None:
+    draw_to_files()
     from glianet.experiments.ng_paper import reproduce
 
     params = parse_assignments(args.set)
@@ -53,9 +58,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
 
 
 def cmd_masda(args: argparse.Namespace) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
+    draw_to_files()
     from glianet.experiments.masda_eval import evaluate
 
     table = evaluate(
@@ -68,14 +71,13 @@ def cmd_masda(args: argparse.Namespace) -> None:
 
 
 def cmd_prune_study(args: argparse.Namespace) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
+    draw_to_files()
     from glianet.experiments.prune_study import prune_study
 
-    params = parse_assignments(args.set)
-    params.update(engine=args.engine)
-    table = prune_study(args.out, seeds=args.seeds, epochs=args.epochs, force=args.force, **params)
+    table = prune_study(
+        args.out, seeds=args.seeds, epochs=args.epochs, force=args.force, engine=args.engine,
+        **parse_assignments(args.set),
+    )  # fmt: skip
     print(f"\nPruning study on digits ({args.seeds} seeds, {args.epochs} epochs) -> {args.out}")
     print(table.to_string(float_format=lambda v: f"{v:.4f}"))
 
@@ -141,16 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_experiment_options(masda, "results/masda", seeds=3, epochs=30, model="masda")
     masda.set_defaults(run=cmd_masda)
 
-    study = commands.add_parser(
-        "prune-study", help="glia against magnitude and random pruning on held-out digits"
-    )
-    add_experiment_options(
-        study,
-        "results/prune_study",
-        seeds=5,
-        epochs=20,
-        example="NGModel parameter, e.g. --set layers=[64,64,64,10]",
-    )
+    study = commands.add_parser("prune-study", help="glia against magnitude pruning, digits")
+    example = "NGModel parameter, e.g. --set layers=[64,64,64,10]"
+    add_experiment_options(study, "results/prune_study", seeds=5, epochs=20, example=example)
     study.set_defaults(run=cmd_prune_study)
 
     params = commands.add_parser("params", help="a model's parameters: defaults, allowed values")
