@@ -144,8 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     masda.set_defaults(run=cmd_masda)
 
     study = commands.add_parser("prune-study", help="glia against magnitude pruning, digits")
-    example = "NGModel parameter, e.g. --set layers=[64,64,64,10]"
-    add_experiment_options(study, "results/prune_study", seeds=5, epochs=20, example=example)
+    add_experiment_options(study, "results/prune_study", seeds=5, epochs=20, model="ng")
     study.set_defaults(run=cmd_prune_study)
 
     params = commands.add_parser("params", help="a model's parameters: defaults, allowed values")
