@@ -37,10 +37,15 @@ def parse_assignments(pairs: Sequence[str]) -> dict:
     return params
 
 
-def cmd_reproduce(args: argparse.Namespace) -> None:
+def draw_to_files() -> None:
+    """Figures go to files only: no display is needed (or opened)."""
     import matplotlib
 
     matplotlib.use("Agg")
+
+
+def cmd_reproduce(args: argparse.Namespace) -> None:
+    draw_to_files()
     from glianet.experiments.ng_paper import reproduce
 
     params = parse_assignments(args.set)
@@ -68,9 +73,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
 
 
 def cmd_masda(args: argparse.Namespace) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
+    draw_to_files()
     from glianet.experiments.masda_eval import evaluate
 
     table = evaluate(
@@ -79,6 +82,18 @@ def cmd_masda(args: argparse.Namespace) -> None:
         **parse_assignments(args.set),
     )  # fmt: skip
     print(f"\nMASDA on {args.dataset} ({args.seeds} seeds) -> {args.out}")
+    print(table.to_string(float_format=lambda v: f"{v:.4f}"))
+
+
+def cmd_prune_study(args: argparse.Namespace) -> None:
+    draw_to_files()
+    from glianet.experiments.prune_study import prune_study
+
+    table = prune_study(
+        args.out, seeds=args.seeds, epochs=args.epochs, force=args.force, engine=args.engine,
+        **parse_assignments(args.set),
+    )  # fmt: skip
+    print(f"\nPruning study on digits ({args.seeds} seeds, {args.epochs} epochs) -> {args.out}")
     print(table.to_string(float_format=lambda v: f"{v:.4f}"))
 
 
@@ -143,6 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     masda.add_argument("--finetune-epochs", type=int, default=60, help="fine-tuning epochs")
     add_experiment_options(masda, "results/masda", seeds=3, epochs=30, model="masda")
     masda.set_defaults(run=cmd_masda)
+
+    study = commands.add_parser("prune-study", help="glia against magnitude pruning, digits")
+    add_experiment_options(study, "results/prune_study", seeds=5, epochs=20, model="ng")
+    study.set_defaults(run=cmd_prune_study)
 
     params = commands.add_parser("params", help="a model's parameters: defaults, allowed values")
     params.add_argument("model", choices=("ng", "masda"))

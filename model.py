@@ -19,7 +19,15 @@ import psutil
 
 from glianet import checkpoint
 from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
-from glianet.agents.functions import ACTIVATIONS, SENSING_Z, SENSINGS, phi_array
+from glianet.agents.functions import (
+    ACTIVATIONS,
+    OUTPUTS,
+    SENSING_Z,
+    SENSINGS,
+    SOFTMAX_CE,
+    phi_array,
+    softmax_array,
+)
 from glianet.agents.masda import ConstantUnit, RewardUnit, VariableUnit
 from glianet.parameters import (
     MASDA_PARAMETERS,
@@ -156,6 +164,9 @@ class NGModel(EpochModel):
         self.sensing_code = SENSINGS[self.sensing]
         if self.z is None:
             self.z = SENSING_Z[self.sensing]
+        self.output_code = OUTPUTS[self.output]
+        if self.output_code == SOFTMAX_CE:
+            self._check_distributions()
         self.counts_outliers = np.isin(np.arange(len(self.layers)), self.glia_layers)
         self.state = LayeredState(
             self.layers, n_glia=sum(self.layers[layer] for layer in self.glia_layers)
@@ -205,6 +216,16 @@ class NGModel(EpochModel):
                 f"machine has free ({available / 2**30:,.1f} GiB)",
             )
         return sizes
+
+    def _check_distributions(self) -> None:
+        """A softmax layer's targets must be probability distributions over >= 2 outputs."""
+        t = self.task.targets
+        if t.shape[1] < 2 or np.any(t < 0) or not np.allclose(t.sum(axis=1), 1.0):
+            raise ParameterError(
+                "output",
+                f"output={self.output!r} is invalid for task {self.task.name!r}: softmax-ce needs "
+                f"targets that are distributions over >= 2 outputs (each row >= 0, summing to 1)",
+            )
 
     def _check_glia_layers(self) -> tuple[int, ...]:
         n_layers = len(self.layers)
@@ -286,8 +307,7 @@ class NGModel(EpochModel):
         reporters = {
             "epoch": "epoch",
             "synapses": lambda m: m.synapse_count,
-            "error": "error",
-            "mse": "mse",
+            **{name: lambda m, name=name: m.measured[name] for name in self.measure()},
             "prune_orders": "prune_orders",
             "pruned": lambda m: len(m.prune_log),
             "empty_orders": lambda m: m.prune_orders - len(m.prune_log),
@@ -303,9 +323,10 @@ class NGModel(EpochModel):
         return reporters
 
     def collect(self) -> None:
-        """Measure error, MSE and the sensed activity once, then let the DataCollector record
-        everything."""
-        self.error, self.mse = self.evaluate()
+        """Measure once (:meth:`measure`) and the sensed activity, then let the DataCollector
+        record everything."""
+        self.measured = self.measure()
+        self.error, self.mse = self.measured["error"], self.measured["mse"]
         self.activity = self.sensed_activity() if self.state.n_glia else {}
         self.datacollector.collect(self)
 
@@ -347,14 +368,39 @@ class NGModel(EpochModel):
         s = self.state
         y = self.task.inputs if inputs is None else np.asarray(inputs, dtype=np.float64)
         for layer in range(1, s.n_layers):
-            y = phi_array(y @ s.weights(layer).T + s.biases(layer), self.activation_code)
+            a = y @ s.weights(layer).T + s.biases(layer)
+            if layer == s.n_layers - 1 and self.output_code == SOFTMAX_CE:
+                return softmax_array(a)
+            y = phi_array(a, self.activation_code)
         return y
 
     def evaluate(self) -> tuple[float, float]:
-        """(error rate at threshold 0.5, MSE) over all the task's patterns."""
+        """(error rate at threshold 0.5, MSE) over the task's training patterns."""
         outputs, targets = self.predict(), self.task.targets
-        wrong = np.any((outputs > 0.5) != (targets > 0.5), axis=1)
-        return float(wrong.mean()), float(np.mean((outputs - targets) ** 2))
+        return error_rate(outputs, targets), mean_squared_error(outputs, targets)
+
+    def measure(self) -> dict[str, float]:
+        """What is recorded each epoch on the network as it is now (one prediction a split).
+
+        Returns
+        -------
+        dict
+            ``error`` (:func:`error_rate`) and ``mse`` on the training patterns; ``accuracy``
+            (:func:`class_accuracy`) if the targets are one-hot; the same with the prefix
+            ``test_`` on the task's test split, if it has one.
+        """
+        task = self.task
+        splits = [("", task.inputs, task.targets)]
+        if task.has_test:
+            splits.append(("test_", task.test_inputs, task.test_targets))
+        measured = {}
+        for prefix, inputs, targets in splits:
+            outputs = self.predict(inputs)
+            measured[f"{prefix}error"] = error_rate(outputs, targets)
+            measured[f"{prefix}mse"] = mean_squared_error(outputs, targets)
+            if task.one_hot:
+                measured[f"{prefix}accuracy"] = class_accuracy(outputs, targets)
+        return measured
 
     @property
     def synapse_count(self) -> int:
@@ -401,6 +447,21 @@ class NGModel(EpochModel):
         s.samples_seen = int(meta["samples_seen"])
         self.prune_orders = int(meta["prune_orders"])
         self.prune_log = list(meta["prune_log"])
+
+
+def error_rate(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Share of patterns with any output on the wrong side of 0.5 (the paper's error)."""
+    return float(np.mean(np.any((outputs > 0.5) != (targets > 0.5), axis=1)))
+
+
+def mean_squared_error(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Mean squared difference of outputs and targets, over patterns and outputs."""
+    return float(np.mean((outputs - targets) ** 2))
+
+
+def class_accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Share of patterns whose largest output is the target's class (its largest target)."""
+    return float(np.mean(np.argmax(outputs, axis=1) == np.argmax(targets, axis=1)))
 
 
 @uses_table

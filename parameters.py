@@ -19,7 +19,7 @@ from numbers import Integral, Real
 from typing import Any
 
 # Choices come from where the rules live; these modules import only NumPy.
-from glianet.agents.functions import ACTIVATIONS, SENSING_Z, SENSINGS, SIG_RULES
+from glianet.agents.functions import ACTIVATIONS, OUTPUTS, SENSING_Z, SENSINGS, SIG_RULES
 from glianet.tasks import TASKS, Task, task_family
 
 KINDS = ("int", "real", "bool", "choice", "other")
@@ -482,9 +482,21 @@ NG_PARAMETERS = ParameterTable(
             "sigmoid",
             "choice",
             "activation",
-            "phi of the neurons.",
+            "phi of the neurons (of the hidden neurons only under output='softmax-ce').",
             choices=tuple(ACTIVATIONS),
             ui=(),
+        ),
+        Parameter(
+            "output",
+            "sigmoid-mse",
+            "choice",
+            "output layer and loss",
+            "The output layer and its loss. 'sigmoid-mse' (the paper's): output neurons apply "
+            "phi and learn the squared error (y - t)^2 / 2. 'softmax-ce' (for classification): "
+            "the output layer is a softmax, y_i = exp(a_i) / sum_k exp(a_k), learning the "
+            "cross-entropy -sum_k t_k log y_k; the task's targets must be distributions over "
+            ">= 2 outputs (e.g. one-hot labels).",
+            choices=tuple(OUTPUTS),
         ),
         Parameter(
             "pruning",

@@ -15,6 +15,11 @@ import numpy as np
 #: Activation codes (the compiled kernels take an int, not a string).
 ACTIVATIONS = {"sigmoid": 0, "tanh": 1, "relu": 2}
 
+#: Output rules (codes for the compiled kernels): the paper's output neurons (``phi``, squared
+#: error), or a softmax output layer with the cross-entropy loss, for classification.
+OUTPUTS = {"sigmoid-mse": 0, "softmax-ce": 1}
+SOFTMAX_CE = OUTPUTS["softmax-ce"]
+
 #: The three readings of the paper's sig update (SPEC §1, pruning step 1).
 SIG_RULES = ("logistic", "printed", "logistic-flipped")
 
@@ -57,6 +62,39 @@ def phi_array(a: np.ndarray, kind: int) -> np.ndarray:
     if kind == 1:
         return np.tanh(a)
     return np.maximum(a, 0.0)
+
+
+def softmax_at(a, i: int) -> float:
+    """Output ``i`` of a softmax layer with activations ``a``: ``exp(a_i) / sum_k exp(a_k)``.
+
+    The largest activation is subtracted first, so no exponential overflows.
+    """
+    top = a[0]
+    for k in range(1, len(a)):
+        top = max(top, a[k])
+    total = 0.0
+    for k in range(len(a)):
+        total += math.exp(a[k] - top)
+    return math.exp(a[i] - top) / total
+
+
+def softmax_array(a: np.ndarray) -> np.ndarray:
+    """:func:`softmax_at` over the rows of an array (a layer's activations per pattern)."""
+    e = np.exp(a - a.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def output_delta(y: float, target: float, slope: float, output: int) -> float:
+    """An output neuron's responsibility ``dE/da`` for the loss of the output rule.
+
+    ``"sigmoid-mse"``: ``E = (y - t)^2 / 2`` per output, so ``(y - t) phi'(a)``, with
+    ``slope = phi'(a)``. ``"softmax-ce"``: ``E = -sum_k t_k log y_k`` over a softmax layer;
+    with targets summing to 1 its gradient with respect to ``a_i`` is ``y_i - t_i`` (``slope``
+    is not used).
+    """
+    if output == SOFTMAX_CE:
+        return y - target
+    return (y - target) * slope
 
 
 def dphi(a: float, y: float, kind: int) -> float:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from mesa.discrete_space import FixedAgent
 
-from glianet.agents.functions import dphi, phi, senses_outlier
+from glianet.agents.functions import dphi, output_delta, phi, senses_outlier, softmax_at
 
 if TYPE_CHECKING:
     from glianet.agents.synapse import SynapseAgent
@@ -65,11 +65,20 @@ class NeuroAgent(FixedAgent):
         s.y[i] = phi(a, self.model.activation_code)
         s.net[i] = 0.0
 
+    def normalize(self) -> None:
+        """Output neuron of a softmax layer: ``y = exp(a) / sum exp(a)`` over its layer, once
+        every neuron of the layer has activated."""
+        s = self.model.state
+        layer = s.neurons(self.layer)
+        s.slot.y[self.index] = softmax_at(s.slot.a[layer], self.index - layer.start)
+
     # -- backward ----------------------------------------------------------------------------
     def output_error(self, target: float) -> None:
-        """Output neuron: responsibility for the squared error, ``(y - t) phi'(a)``."""
-        s, i = self.model.state.slot, self.index
-        s.delta[i] = (s.y[i] - target) * dphi(s.a[i], s.y[i], self.model.activation_code)
+        """Output neuron: responsibility for the loss (:func:`~glianet.agents.functions.
+        output_delta`): ``(y - t) phi'(a)`` for squared error, ``y - t`` for softmax-CE."""
+        s, i, m = self.model.state.slot, self.index, self.model
+        slope = dphi(s.a[i], s.y[i], m.activation_code)
+        s.delta[i] = output_delta(s.y[i], target, slope, m.output_code)
 
     def backpropagate(self) -> None:
         """Hidden neuron: ``delta = phi'(a) * sum(w * delta)`` over what the synapses sent back."""

@@ -46,6 +46,7 @@ SOURCES = (Path(__file__), Path(functions.__file__))
 #: costs 2 to 2.5 dense slots (it reaches its pre neuron through an index, which the compiler
 #: cannot vectorize); on a 512 x 512 layer the two break even between 50 and 60 % pruned.
 PACKED_DENSITY = 0.4
+SOFTMAX_CE = functions.SOFTMAX_CE
 
 
 def cache_dir() -> Path | None:
@@ -84,6 +85,8 @@ def jit(func):
 
 phi = jit(functions.phi)
 dphi = jit(functions.dphi)
+softmax_at = jit(functions.softmax_at)
+output_delta = jit(functions.output_delta)
 # The sensing rules call each other; compiled code calls them as they are (their source is in
 # SOURCES, so an edit to any of them recompiles the kernels).
 for rule in (
@@ -298,6 +301,7 @@ def train_samples(
     eta: float,
     z: float,
     kind: int,
+    output: int,
     sensing: int,
     run_mean: np.ndarray,
     run_var: np.ndarray,
@@ -312,9 +316,10 @@ def train_samples(
     """Online backpropagation on ``samples`` (pattern indices), counting outliers on the way.
 
     Arrays are the model's (``LayeredState``) and are updated in place. ``counts_outliers[l]``
-    says whether the neurons of layer ``l`` count outliers (they have glia); ``sensing`` (a code
-    of :data:`glianet.agents.functions.SENSINGS`), ``run_*`` and ``window`` are what the
-    outlier readings need. ``packed``, ``slots``, ``starts``, ``cols`` and ``wp`` are a
+    says whether the neurons of layer ``l`` count outliers (they have glia); ``output`` is the
+    code of the output rule (``functions.OUTPUTS``); ``sensing`` (a code of
+    :data:`glianet.agents.functions.SENSINGS`), ``run_*`` and ``window`` are what the outlier
+    readings need. ``packed``, ``slots``, ``starts``, ``cols`` and ``wp`` are a
     :class:`PresentRows`.
     """
     n_layers = sizes.shape[0]
@@ -334,6 +339,10 @@ def train_samples(
             for i in range(lo, hi):
                 a[i] = a[i] + b[i]
                 y[i] = phi(a[i], kind)
+        if output == SOFTMAX_CE:
+            lo, hi = n_off[last], n_off[n_layers]
+            for i in range(lo, hi):
+                y[i] = softmax_at(a[lo:hi], i - lo)
         # NA -> GA: outliers, under the reading ``sensing``
         for layer in range(1, n_layers):
             if counts_outliers[layer]:
@@ -344,7 +353,7 @@ def train_samples(
         # backward: deltas first, with the weights of the forward pass
         for j in range(sizes[last]):
             i = n_off[last] + j
-            delta[i] = (y[i] - targets[sample, j]) * dphi(a[i], y[i], kind)
+            delta[i] = output_delta(y[i], targets[sample, j], dphi(a[i], y[i], kind), output)
         for layer in range(last, 1, -1):
             below, lo, hi, block = bounds(n_off, w_off, layer)
             if packed[layer]:

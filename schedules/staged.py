@@ -1,6 +1,7 @@
 """The staged scheduler of the NG model.
 
-Per sample: forward (synapses transmit, neurons activate, layer by layer), outlier count
+Per sample: forward (synapses transmit, neurons activate, layer by layer; a softmax output layer
+then normalizes), outlier count
 (NA -> GA), backward (output error, then synapses send back and neurons take their deltas, layer
 by layer down), learning. Every ``mini_batch_size`` samples: sig update, prune orders, glia
 propagation. Each phase has a per-agent path (``engine="agents"``: each agent of the stage applies
@@ -15,7 +16,7 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
-from glianet.agents.functions import sig_step
+from glianet.agents.functions import SOFTMAX_CE, sig_step
 from glianet.schedules import kernels
 
 
@@ -37,6 +38,7 @@ class NGStagedScheduler:
         self._stages_version = -1
         self._rows = None
         self._rows_version = -1
+        self._glia_hops = None
 
     # -- the epoch ---------------------------------------------------------------------------
     def run_epoch(self) -> None:
@@ -60,7 +62,7 @@ class NGStagedScheduler:
             kernels.train_samples(
                 samples, m.task.inputs, m.task.targets, s.sizes, s.n_off, s.w_off,
                 s.w, s.mask, s.b, s.a, s.y, s.back, s.delta, s.cnt,
-                m.counts_outliers, m.eta, m.z, m.activation_code,
+                m.counts_outliers, m.eta, m.z, m.activation_code, m.output_code,
                 m.sensing_code, s.run_mean, s.run_var, s.run_n, m.mini_batch_size,
                 rows.packed, rows.slots, rows.starts, rows.cols, rows.wp,
             )  # fmt: skip
@@ -87,6 +89,8 @@ class NGStagedScheduler:
         for layer in range(1, m.state.n_layers):
             stages["synapses_into"][layer].do("transmit")
             stages["neurons"][layer].do("activate")
+        if m.output_code == SOFTMAX_CE:
+            stages["neurons"][-1].do("normalize")
 
     def backward(self, sample: int) -> None:
         """Output error, deltas layer by layer down, then every synapse and neuron learns."""
@@ -159,13 +163,7 @@ class NGStagedScheduler:
                 if glia.fired:
                     glia.spread_burst()
             return
-        hops = dijkstra(
-            m.glia_adjacency,
-            directed=False,
-            unweighted=True,
-            indices=np.flatnonzero(fired),
-            min_only=True,
-        )
+        hops = self.glia_hops[np.flatnonzero(fired)].min(axis=0)
         # a GA that no firing GA can reach gets nothing (and A * inf would be NaN at A = 0)
         reached = np.isfinite(hops)
         m.state.sig[reached] = np.maximum(m.state.sig[reached], 1.0 - m.A * hops[reached])
@@ -179,6 +177,14 @@ class NGStagedScheduler:
             self._rows = kernels.PresentRows(m.state)
             self._rows_version = m.grid.version
         return self._rows
+
+    @property
+    def glia_hops(self) -> np.ndarray:
+        """Hops between every two GAs on the glia network (inf: unreachable). The glia network
+        never changes, so this is computed once, not once per pruning round."""
+        if self._glia_hops is None:
+            self._glia_hops = dijkstra(self.model.glia_adjacency, directed=False, unweighted=True)
+        return self._glia_hops
 
     # -- agent sets per stage ----------------------------------------------------------------
     @property

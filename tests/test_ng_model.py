@@ -30,6 +30,7 @@ def trajectory(engine, seed=11, **params):
         {"sensing": "synaptic", "protect_io": False},
         {"sensing": "running", "sig0": 0.3},
         {"sensing": "off"},
+        {"output": "softmax-ce", "task": "upper-classes", "layers": [6, 8, 8, 8, 3]},
     ],
 )
 def test_engines_follow_the_same_trajectory(params):
@@ -152,6 +153,8 @@ def test_runs_under_mesa_batch_run():
         ({"sensing": "nearest"}, "sensing"),
         ({"z": -1.0}, "z"),
         ({"empty_order_resets": 1}, "empty_order_resets"),
+        ({"output": "softmax"}, "output"),
+        ({"output": "softmax-ce"}, "output"),  # one output: no distribution to learn
     ],
 )
 def test_bad_parameters_raise_a_clear_value_error(params, named):
