@@ -11,12 +11,13 @@ from glianet.schedules.masda import MessagesInFlightError
 from glianet.tasks import AnyUpperBits, Task
 from glianet.tasks.base import get_task
 
-SMALL = {"n_units": 5, "stable_score": 0.6, "stable_tol": 0.5, "min_age": 2, "cull_fraction": 0.2}
+SMALL = {"n_units": 5, "stable_window": 2, "stable_age": 2, "stable_tol": 0.5, "min_age": 2,
+         "cull_rate": 0.5, "score_scale": 0.01}  # fmt: skip
 
 
 def connected(engine="agents", **params):
     """A model whose variable units have joined (all at depth 1), no epoch run yet."""
-    model = MASDAModel(engine=engine, rng=5, **{"n_units": 4, "cull_fraction": 0.0, **params})
+    model = MASDAModel(engine=engine, rng=5, **{"n_units": 4, "cull_rate": 0.0, **params})
     for unit in model.units.unconnected_units():
         unit.connect()
     return model
@@ -129,8 +130,8 @@ def test_a_message_still_in_flight_at_the_end_of_an_epoch_stops_the_run():
         model.step()
 
 
-GROWING = {"n_units": 16, "stable_score": 0.55, "stable_tol": 0.05, "min_age": 2,
-           "cull_fraction": 0.25, "eta": 0.05}  # fmt: skip
+GROWING = {"n_units": 16, "stable_window": 3, "stable_age": 6, "stable_tol": 0.2, "min_age": 2,
+           "cull_rate": 0.3, "score_scale": 0.01, "eta": 0.05}  # fmt: skip
 
 
 def test_population_grows_in_depth_and_culls():
@@ -174,6 +175,12 @@ def test_stable_weights_freeze():
         ({"n_units": 0}, "n_units"),
         ({"eta": 0.0}, "eta"),
         ({"cull_fraction": 1.0}, "cull_fraction"),
+        ({"cull": "oldest"}, "cull"),
+        ({"cull_rate": 1.5}, "cull_rate"),
+        ({"score_scale": 0.0}, "score_scale"),
+        ({"stable_window": 0}, "stable_window"),
+        ({"stable_age": 0}, "stable_age"),
+        ({"layer_free": 1}, "layer_free"),
         ({"engine": "gpu"}, "engine"),
         ({"latency": -1.0}, "latency"),
     ],
