@@ -221,11 +221,18 @@ def test_cli_masda_writes_table_and_figure(tmp_path, capsys):
     results = pd.read_csv(out / "masda_eval.csv")
     assert {"method", "seed", "test_accuracy", "train_seconds"} <= set(results.columns)
     assert set(results["method"]) == {
-        "MASDA pretrain + fine-tune", "layered SDA + fine-tune", "same net, no pretraining",
+        "MASDA pretrain + fine-tune", "MASDA layer-free pretrain + fine-tune",
+        "layered SDA + fine-tune", "same net, no pretraining", "MLPClassifier() defaults",
         "logistic regression",
     }  # fmt: skip
-    assert results["test_accuracy"].between(0, 1).all() and len(results) == 8
-    assert (out / "masda_population.png").read_bytes()[:4] == b"\x89PNG"
+    assert results["test_accuracy"].between(0, 1).all() and len(results) == 12
+    few = pd.read_csv(out / "masda_few_labels.csv")
+    assert set(few["label_fraction"]) == {0.05, 0.1, 0.25, 1.0}
+    assert set(few["method"]) == {"MASDA", "layered SDA", "no pretraining"} and len(few) == 24
+    features = pd.read_csv(out / "masda_features.csv")
+    assert len(features) == 2 and (features["dae_recon_mse"] > 0).all()
+    for figure in ("masda_population.png", "masda_few_labels.png"):
+        assert (out / figure).read_bytes()[:4] == b"\x89PNG"
     assert "MASDA pretrain + fine-tune" in capsys.readouterr().out
     assert main(args) == 2, "no overwrite without --force"
 
@@ -303,3 +310,35 @@ def test_layer_free_units_take_inputs_from_every_lower_depth(layer_free):
             assert depths == {0, 1}, "data constants and stable depth-1 units"
         else:
             assert depths == {1}, "only the depth below"
+
+
+def test_fine_tuning_follows_the_gradient_of_a_dag():
+    """One full-batch step of MaskedMLP equals -lr times the numerical gradient of the mean
+    cross-entropy, for a net whose second layer reads the input and the first layer (masked)."""
+    from glianet.experiments.finetune import MaskedMLP, softmax
+
+    rng = np.random.default_rng(0)
+    x, labels = rng.random((5, 3)), np.array([0, 1, 2, 1, 0])
+    weights = [rng.normal(size=(2, 3)), rng.normal(size=(2, 5))]
+    masks = [np.ones((2, 3), bool), np.array([[1, 0, 1, 1, 0], [0, 1, 1, 0, 1]], bool)]
+    biases = [rng.normal(size=2), rng.normal(size=2)]
+
+    def net():
+        return MaskedMLP(3, [w.copy() for w in weights], biases, 3,
+                         np.random.default_rng(1), masks)  # fmt: skip
+
+    def loss(model):
+        p = softmax(model.features(model.hidden(x)) @ model.out_w.T + model.out_b)
+        return -np.mean(np.log(p[np.arange(len(x)), labels]))
+
+    before = net()
+    after = net().fit(x, labels, epochs=1, lr=1e-3, momentum=0.0, batch=len(x))
+    for layer in range(2):
+        numeric = np.zeros_like(weights[layer])
+        for i, j in zip(*np.nonzero(masks[layer]), strict=True):
+            bumped = net()
+            bumped.weights[layer][i, j] += 1e-6
+            numeric[i, j] = (loss(bumped) - loss(before)) / 1e-6
+        step = after.weights[layer] - before.weights[layer]
+        np.testing.assert_allclose(step, -1e-3 * numeric, atol=1e-8)
+        assert not step[~masks[layer]].any(), "absent edges stay 0"
