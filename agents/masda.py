@@ -25,8 +25,9 @@ class Message:
 
     ``kind`` is FORWARD (a value, or 0), BACKWARD (``w * delta``, a reward and a credit) or
     TARGET (a target unit showing its own reward unit its true value, which the paper lets a
-    reward unit read; as a message it keeps the run causal whatever the latency). Mesa holds event callbacks
-    by weak reference, so the scheduler keeps each message in ``in_flight`` until delivered.
+    reward unit read; as a message it keeps the run causal whatever the latency). Mesa holds
+    event callbacks by weak reference, so the scheduler keeps each message in ``in_flight``
+    until delivered.
     """
 
     __slots__ = ("kind", "receiver", "sender", "value", "reward", "credit", "__weakref__")

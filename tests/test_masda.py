@@ -242,8 +242,8 @@ def test_cli_masda_writes_table_and_figure(tmp_path, capsys):
 
 def test_units_of_one_depth_score_their_own_contribution():
     model = connected("vectorized", eta=0.05, pretrain_epochs=6)
-    hidden = model.connected_variable_slots()
-    rewards = [r.slot for r in model.reward_units()]
+    hidden = model.units.connected_variable_slots()
+    rewards = [r.slot for r in model.units.reward_units()]
     silent, loud = hidden[0], hidden[1]
     model.units.W[rewards, loud] *= 4.0  # loud random messages push predictions off target
     for _ in range(6):
@@ -260,10 +260,10 @@ def test_a_useless_unit_is_culled_before_a_useful_one_over_seeds():
     for seed in range(20):
         model = MASDAModel(rng=seed, n_units=2, eta=0.05, cull_rate=0.3, score_scale=0.002,
                            min_age=1, stable_age=100, pretrain_epochs=40)  # fmt: skip
-        for unit in model.unconnected_units():
+        for unit in model.units.unconnected_units():
             unit.connect()
-        useless, useful = model.connected_variable_slots()
-        rewards = [r.slot for r in model.reward_units()]
+        useless, useful = model.units.connected_variable_slots()
+        rewards = [r.slot for r in model.units.reward_units()]
         while model.running and model.units.alive[useless] and model.units.alive[useful]:
             model.units.W[rewards, useless] = 0.0
             model.step()
@@ -289,7 +289,7 @@ def test_stability_waits_for_the_minimum_age_and_the_plateau():
     rewards = []
     while still_learning.running:
         still_learning.step()
-        rewards.append(still_learning.units.reward[still_learning.connected_variable_slots()])
+        rewards.append(still_learning.units.reward[still_learning.units.connected_variable_slots()])
     rewards = np.array(rewards)
     assert (rewards[3::2] > rewards[1:-1:2]).all(), "the reward still rises at every mark"
     data = still_learning.datacollector.get_model_vars_dataframe()
@@ -301,7 +301,7 @@ def test_layer_free_units_take_inputs_from_every_lower_depth(layer_free):
     model = MASDAModel(rng=1, pretrain_epochs=40, layer_free=layer_free, **GROWING)
     while model.running:
         model.step()
-    deep = [model.unit_at(s) for s in model.connected_variable_slots()
+    deep = [model.units[s] for s in model.units.connected_variable_slots()
             if model.units.depth[s] == 2]  # fmt: skip
     assert deep, "the case must grow depth 2"
     for unit in deep:
