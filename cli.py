@@ -127,14 +127,16 @@ def cmd_params(args: argparse.Namespace) -> None:
 
 
 def add_experiment_options(
-    command: argparse.ArgumentParser, out: str, seeds: int, epochs: int, model: str
+    command: argparse.ArgumentParser, out: str, seeds: int, epochs: int | None, model: str
 ) -> None:
-    """The options every experiment command shares."""
+    """The options every experiment command shares (``epochs`` None: the parameter table's
+    default for the task)."""
     from glianet.parameters import ENGINES
 
     command.add_argument("--out", default=out, help="output directory (default: %(default)s)")
     command.add_argument("--seeds", type=int, default=seeds, help="number of seeds (%(default)s)")
-    command.add_argument("--epochs", type=int, default=epochs, help="epochs (%(default)s)")
+    shown = epochs if epochs is not None else f"`glianet params {model}`: per task"
+    command.add_argument("--epochs", type=int, default=epochs, help=f"epochs ({shown})")
     command.add_argument("--engine", default=ENGINES[0], choices=ENGINES)
     command.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                          help=f"any other parameter; `glianet params {model}` lists them, e.g. "
@@ -155,8 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     masda = commands.add_parser("masda", help="MASDA pretrain + fine-tune against baselines")
     masda.add_argument("--dataset", default="digits", choices=("digits", "any-upper-3"))
-    masda.add_argument("--finetune-epochs", type=int, default=60, help="fine-tuning epochs")
-    add_experiment_options(masda, "results/masda", seeds=3, epochs=30, model="masda")
+    masda.add_argument("--finetune-epochs", type=int, default=60,
+                       help="fine-tuning epochs with every label (%(default)s)")  # fmt: skip
+    add_experiment_options(masda, "results/masda", seeds=3, epochs=None, model="masda")
     masda.set_defaults(run=cmd_masda)
 
     study = commands.add_parser("prune-study", help="glia against magnitude pruning, digits")

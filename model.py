@@ -471,20 +471,24 @@ class MASDAModel(EpochModel):
     Constant units hold the data (inputs and teacher labels) and a bias; reward units predict a
     constant or a stable variable unit; variable units learn features. Each epoch, unconnected
     variable units join at a depth, every sample is fed to the constants and the units compute by
-    messages, then the summed weight changes are applied, units whose score is high and whose
-    weights have settled turn stable (and become targets for the next depth), and low scorers
-    are culled and replaced. One ``step()`` is one pretraining epoch. Every parameter is a
+    messages, then the summed weight changes are applied, units whose learning has plateaued turn
+    stable (and become targets for the next depth), and units that earn little credit die
+    stochastically and are replaced. One ``step()`` is one pretraining epoch. Every parameter is a
     keyword (see ``glianet.parameters.MASDA_PARAMETERS``) and an attribute.
 
     Notes
     -----
-    Choices where the paper is silent (SPEC §2 readings are the defaults above): the reward of a
-    reward unit is ``1 - |delta|`` and a variable unit's score is the mean, over the epoch's
-    samples, of the rewards of the reward units it feeds; a unit's prediction ``v = sigmoid(a)``
+    Choices where the paper is silent (SPEC §2 and §4 readings are the defaults above): the
+    reward of a reward unit is ``1 - |delta|``; a variable unit's score is its own credit, the
+    second-order loss increase its reward units would see without its message
+    (:meth:`RewardUnit.credit`), summed over them, per sample, as a running mean over its life;
+    stability compares the error of what a unit feeds every ``stable_window`` epochs of its life
+    (:meth:`VariableUnit.consider_stability`); a unit's prediction ``v = sigmoid(a)``
     and a reward unit's ``delta = v - v_target`` (the cross-entropy gradient of a standard
     denoising autoencoder); the bias unit feeds every variable and reward unit; a new reward unit
-    starts with weight 0 from the bias; culling ties go to the older slot; weights start
-    Glorot-uniform.
+    starts with weight 0 from the bias; culling ties (``cull="fraction"``) go to the older slot;
+    stochastic culling draws one number per state-A unit old enough, in slot order; weights
+    start Glorot-uniform.
     """
 
     parameters = MASDA_PARAMETERS
@@ -512,7 +516,8 @@ class MASDAModel(EpochModel):
         predicting each data constant (Algorithm 1's first lines)."""
         n_inputs, n_outputs = self.task.n_inputs, self.task.n_outputs
         inputs = [ConstantUnit(self, self.corruption, f"x{i}") for i in range(n_inputs)]
-        labels = [ConstantUnit(self, self.label_corruption, f"t{j}") for j in range(n_outputs)]
+        n_labels = n_outputs if self.teacher else 0
+        labels = [ConstantUnit(self, self.label_corruption, f"t{j}") for j in range(n_labels)]
         self.bias = ConstantUnit(self, 0.0, "bias")
         self.units.bias_slot = self.bias.slot
         self.data_constants = inputs + labels

@@ -142,7 +142,8 @@ class UnitPopulation:
         "alive": (np.bool_, False), "corruption": (np.float64, 0.0),
         "target": (np.int64, -1), "reward_node": (np.int64, -1), "born": (np.int64, 0),
         "score": (np.float64, 0.0), "reward_sum": (np.float64, 0.0),
-        "error_sum": (np.float64, 0.0), "v": (np.float64, 0.0),
+        "credit_sum": (np.float64, 0.0), "reward": (np.float64, 0.0),
+        "error_mark": (np.float64, 0.0), "error_sum": (np.float64, 0.0), "v": (np.float64, 0.0),
     }  # fmt: skip
 
     def __init__(self, random: Random | None = None, capacity: int = 64) -> None:
@@ -155,6 +156,7 @@ class UnitPopulation:
         self.grid = DirectedNetwork(random=random)
         self.unit_by_slot: dict[int, Unit] = {}
         self.bias_slot = -1
+        self._edges: tuple | None = None  # edge_mask() cache: ((graph version, size), mask)
 
     # -- units coming and going ----------------------------------------------------------------
     def allocate(self, kind: int, depth: int, corruption: float) -> int:
@@ -251,8 +253,12 @@ class UnitPopulation:
         return [int(s) for s in self.slots(VARIABLE) if self.depth[s] > 0]
 
     def edge_mask(self) -> np.ndarray:
-        """``E[j, i]`` True where the edge ``i -> j`` exists."""
-        mask = np.zeros((self.size, self.size), dtype=bool)
-        edges = np.array(list(self.grid.G.edges), dtype=np.int64).reshape(-1, 2)
-        mask[edges[:, 1], edges[:, 0]] = True
-        return mask
+        """``E[j, i]`` True where the edge ``i -> j`` exists (built again only when the graph
+        changed; callers must not modify it)."""
+        key = (self.grid.version, self.size)
+        if self._edges is None or self._edges[0] != key:
+            mask = np.zeros((self.size, self.size), dtype=bool)
+            edges = np.array(list(self.grid.G.edges), dtype=np.int64).reshape(-1, 2)
+            mask[edges[:, 1], edges[:, 0]] = True
+            self._edges = (key, mask)
+        return self._edges[1]

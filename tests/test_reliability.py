@@ -244,8 +244,9 @@ def test_invariants_hold_after_every_step(
 def test_masda_checkpoint_continues_exactly(tmp_path, engine):
     from glianet.model import MASDAModel
 
-    params = {"n_units": 16, "stable_score": 0.55, "stable_tol": 0.05, "min_age": 2,
-              "cull_fraction": 0.25, "eta": 0.05, "pretrain_epochs": 16}  # fmt: skip
+    params = {"n_units": 16, "stable_window": 3, "stable_age": 6, "stable_tol": 0.2,
+              "min_age": 2, "cull_rate": 0.3, "score_scale": 0.01, "eta": 0.05,
+              "pretrain_epochs": 16}  # fmt: skip
     params["engine"] = engine
     straight = finish(MASDAModel(rng=1, **params))
     halfway = MASDAModel(rng=1, **params)
@@ -275,25 +276,29 @@ def test_loading_the_other_models_checkpoint_fails_cleanly(checkpoint_file):
     eta=st.floats(0.001, 0.5),
     corruption=st.floats(0.0, 1.0),
     hidden_corruption=st.floats(0.0, 1.0),
-    stable_score=st.floats(0.0, 1.0),
+    stable_window=st.integers(1, 3),
     stable_tol=st.floats(0.0, 1.0),
+    cull=st.sampled_from(["stochastic", "fraction"]),
+    cull_rate=st.floats(0.0, 1.0),
     cull_fraction=st.floats(0.0, 0.9),
+    layer_free=st.booleans(),
     min_age=st.integers(0, 3),
     max_depth=st.integers(1, 3),
     engine=st.sampled_from(["vectorized", "agents"]),
     seed=st.integers(0, 2**32 - 1),
 )
 def test_masda_invariants_hold_after_every_step(
-    n_units, eta, corruption, hidden_corruption, stable_score, stable_tol, cull_fraction,
-    min_age, max_depth, engine, seed,
+    n_units, eta, corruption, hidden_corruption, stable_window, stable_tol, cull, cull_rate,
+    cull_fraction, layer_free, min_age, max_depth, engine, seed,
 ):  # fmt: skip
     from glianet.agents.masda import VARIABLE
     from glianet.model import MASDAModel
 
     model = MASDAModel(
         n_units=n_units, eta=eta, corruption=corruption, hidden_corruption=hidden_corruption,
-        stable_score=stable_score, stable_tol=stable_tol, cull_fraction=cull_fraction,
-        min_age=min_age, max_depth=max_depth, engine=engine, rng=seed, pretrain_epochs=4,
+        stable_window=stable_window, stable_age=stable_window, stable_tol=stable_tol, cull=cull,
+        cull_rate=cull_rate, cull_fraction=cull_fraction, layer_free=layer_free, min_age=min_age,
+        max_depth=max_depth, engine=engine, rng=seed, pretrain_epochs=4,
     )  # fmt: skip
     while model.running:
         model.step()
