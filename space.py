@@ -148,6 +148,14 @@ class LayeredNetwork(DirectedNetwork):
         self._cells[pre].disconnect(self._cells[post])  # clears the cell's neighbourhood cache
         self.version += 1
 
+    def add_node(self, node) -> Cell:
+        """Refused: the neurons of a layered network are fixed."""
+        raise nx.NetworkXError(f"cannot add node {node!r}: a LayeredNetwork's neurons are fixed")
+
+    def remove_node(self, node) -> None:
+        """Refused: the neurons of a layered network are fixed."""
+        raise nx.NetworkXError(f"cannot remove node {node!r}: a LayeredNetwork's neurons are fixed")
+
     def upstream(self, node) -> list:
         """Neurons with a synapse into ``node``, in order."""
         return list(self.G._pred[node])
@@ -256,3 +264,12 @@ class DownstreamCells(Mapping):
 
     def __len__(self) -> int:
         return len(self.neighbours)
+
+    # Mesa walks connections by values() and items(): one read of the mask, not one per key.
+    def values(self) -> list[Cell]:
+        """The cells of the post neurons, in order."""
+        return [self.cells[post] for post in self.neighbours]
+
+    def items(self) -> list[tuple[int, Cell]]:
+        """(post neuron, its cell) pairs, in order."""
+        return [(post, self.cells[post]) for post in self.neighbours]

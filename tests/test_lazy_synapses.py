@@ -69,6 +69,9 @@ def test_the_lazy_space_shows_the_present_synapses_as_the_eager_one_does(runs):
     assert (0, 6) in lazy.G.edges and (6, 0) not in lazy.G.edges and (0, 14) not in lazy.G.edges
     with pytest.raises(nx.NetworkXError):
         lazy.G.add_edge(0, 14)
+    with pytest.raises(nx.NetworkXError, match="fixed"):
+        lazy.add_node(999)
+    assert 999 not in lazy.G
 
 
 def test_any_synapse_asked_for_gets_its_agent_once():
