@@ -167,8 +167,8 @@ class NGModel(EpochModel):
 
     # -- construction ------------------------------------------------------------------------
     #: Memory of one synapse, by ``synapse_agents``: eager, its Synapse-Agent, its edge of the
-    #: network space and its array slots; lazy, its array slots and the engine's and evaluation's
-    #: share (measured with margin: benchmarks/ng_memory.py prints both).
+    #: network space and its array slots; lazy, its array slots and what a checkpoint's loading
+    #: adds (benchmarks/ng_memory.py measured about 720 and 28-38 bytes; these keep a margin).
     BYTES_PER_SYNAPSE = {"eager": 1000, "lazy": 100}
 
     def _check_layers(self) -> tuple[int, ...]:
