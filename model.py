@@ -37,7 +37,7 @@ from glianet.parameters import (
     uses_table,
 )
 from glianet.schedules import MASDAScheduler, NGStagedScheduler
-from glianet.space import DirectedNetwork
+from glianet.space import DirectedNetwork, LayeredNetwork
 from glianet.state import CONSTANT, REWARD, VARIABLE, LayeredState, UnitPopulation
 from glianet.tasks import get_task
 
@@ -158,6 +158,12 @@ class NGModel(EpochModel):
 
     def __init__(self, rng: int | np.random.Generator | None = None, **params) -> None:
         super().__init__(rng=rng, **params)
+        if self.synapse_agents == "lazy" and self.engine == "agents":
+            raise ParameterError(
+                "synapse_agents",
+                "synapse_agents='lazy' needs engine='vectorized': the per-agent engine steps "
+                "every Synapse-Agent, so they would all be made (that is synapse_agents='eager')",
+            )
         self.layers = self._check_layers()
         self.glia_layers = self._check_glia_layers()
         self.activation_code = ACTIVATIONS[self.activation]
@@ -188,9 +194,10 @@ class NGModel(EpochModel):
         self.collect()
 
     # -- construction ------------------------------------------------------------------------
-    #: Memory of one synapse: its Synapse-Agent, its edge of the network space and its array
-    #: slots (measured: about 800 bytes; benchmarks/ng_scaling.py).
-    BYTES_PER_SYNAPSE = 1000
+    #: Memory of one synapse, by ``synapse_agents``: eager, its Synapse-Agent, its edge of the
+    #: network space and its array slots; lazy, its array slots and what a checkpoint's loading
+    #: adds (benchmarks/ng_memory.py measured about 720 and 28-38 bytes; these keep a margin).
+    BYTES_PER_SYNAPSE = {"eager": 1000, "lazy": 100}
 
     def _check_layers(self) -> tuple[int, ...]:
         sizes = self.layers
@@ -202,12 +209,14 @@ class NGModel(EpochModel):
             )
         available = free_memory()
         synapses = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
-        if synapses * self.BYTES_PER_SYNAPSE > available:
+        needed = synapses * self.BYTES_PER_SYNAPSE[self.synapse_agents]
+        if needed > available:
+            lazy = "" if self.synapse_agents == "lazy" else " (synapse_agents='lazy' needs less)"
             raise ParameterError(
                 "layers",
                 f"layers={list(sizes)} has {synapses:,} synapses, which need about "
-                f"{synapses * self.BYTES_PER_SYNAPSE / 2**30:,.1f} GiB; this machine has "
-                f"{available / 2**30:,.1f} GiB free",
+                f"{needed / 2**30:,.1f} GiB with synapse_agents={self.synapse_agents!r}; this "
+                f"machine has {available / 2**30:,.1f} GiB free{lazy}",
             )
         if self.samples_per_epoch * 8 > available:  # the epoch's sample indices
             raise ParameterError(
@@ -242,17 +251,21 @@ class NGModel(EpochModel):
         return self.glia_layers
 
     def _build_network(self) -> None:
-        """Neurons on the nodes of a directed network space, synapses on its edges, glia on the
-        neurons."""
+        """Neurons on the nodes of a directed network space, synapses on its edges (eager) or read
+        from the mask (lazy), glia on the neurons."""
         s, sizes, last = self.state, self.layers, len(self.layers) - 1
-        graph = nx.DiGraph()
-        positions = {}
-        for layer, size in enumerate(sizes):
-            for k in range(size):
-                index = int(s.n_off[layer] + k)
-                graph.add_node(index, layer=layer)
-                positions[index] = (float(layer), (size - 1) / 2 - k)
-        self.grid = DirectedNetwork(graph, random=self.random, layout=positions)
+        positions = {
+            int(s.n_off[layer] + k): (float(layer), (size - 1) / 2 - k)
+            for layer, size in enumerate(sizes)
+            for k in range(size)
+        }
+        if self.synapse_agents == "lazy":
+            self.grid = LayeredNetwork(s, self._make_synapse, random=self.random, layout=positions)
+        else:
+            graph = nx.DiGraph()
+            for index in positions:
+                graph.add_node(index, layer=s.layer_of(index))
+            self.grid = DirectedNetwork(graph, random=self.random, layout=positions)
         self.neurons = [
             NeuroAgent(self, layer, int(s.n_off[layer] + k))
             for layer, size in enumerate(sizes)
@@ -265,8 +278,9 @@ class NGModel(EpochModel):
             has_glia = layer in self.glia_layers
             prunable = has_glia and not (self.protect_io and touches_io)
             s.prunable[s.synapses(layer)] = prunable
-            for index in range(*s.synapses(layer).indices(len(s.w))):
-                SynapseAgent(self, index, layer, int(s.pre[index]), int(s.post[index]))
+            if self.synapse_agents == "eager":
+                for index in range(*s.synapses(layer).indices(len(s.w))):
+                    self._make_synapse(index)
         self.glia_agents = []
         for neuron in self.neurons:
             if neuron.layer in self.glia_layers:
@@ -291,11 +305,21 @@ class NGModel(EpochModel):
             return nx.complete_graph(n)
         glia_graph = nx.empty_graph(n)
         if topology == "synaptic":
-            glia_of = {glia.neuron.index: glia.index for glia in self.glia_agents}
-            for pre, post in self.grid.G.edges:
-                if pre in glia_of and post in glia_of:
-                    glia_graph.add_edge(glia_of[pre], glia_of[post])
+            s = self.state
+            glia_of = np.full(len(s.b), -1)
+            glia_of[s.glia_neuron] = np.arange(n)
+            for layer in range(1, s.n_layers):  # from the arrays: no Synapse-Agent is needed
+                rows = s.synapses(layer)
+                pre, post = glia_of[s.pre[rows]], glia_of[s.post[rows]]
+                both = s.mask[rows] & (pre >= 0) & (post >= 0)
+                glia_graph.add_edges_from(zip(pre[both].tolist(), post[both].tolist(), strict=True))
         return glia_graph
+
+    def _make_synapse(self, index: int) -> SynapseAgent:
+        """The Synapse-Agent of synapse slot ``index``; it attaches itself to the space."""
+        s = self.state
+        layer = s.layer_of(int(s.post[index]))
+        return SynapseAgent(self, index, layer, int(s.pre[index]), int(s.post[index]))
 
     # -- data collection ---------------------------------------------------------------------
     @staticmethod
@@ -407,6 +431,18 @@ class NGModel(EpochModel):
         """Synapses left."""
         return int(self.state.mask.sum())
 
+    def synapse(self, pre: int, post: int) -> SynapseAgent:
+        """The Synapse-Agent of the synapse ``pre -> post`` (with ``synapse_agents="lazy"`` it is
+        made now if it was not asked for before).
+
+        Raises ``KeyError`` when there is no such synapse (never there, or pruned).
+        """
+        try:
+            return self.grid.G.edges[pre, post]["synapse"]
+        except KeyError:
+            message = f"there is no synapse {pre} -> {post} (never there, or pruned)"
+            raise KeyError(message) from None
+
     # -- checkpoint hooks ----------------------------------------------------------------------
     #: The arrays a checkpoint saves, with their types.
     CHECKPOINT_ARRAYS = {
@@ -433,15 +469,14 @@ class NGModel(EpochModel):
 
     def _restore_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
         """Put back what :meth:`_checkpoint_state` saved (arrays already checked by type and
-        shape); pruned synapses leave the space."""
+        shape); pruned synapses leave the space (in lazy mode, with the mask)."""
         s = self.state
         sig = arrays["sig"]
         if not np.all(np.isfinite(sig)) or (sig < 0).any() or (sig > 1).any():
             raise ValueError("sig values outside [0, 1]")
-        for pre, post in list(self.grid.G.edges):
-            synapse = self.grid.G.edges[pre, post]["synapse"]
-            if not arrays["mask"][synapse.index]:
-                synapse.remove()
+        if self.synapse_agents == "eager":
+            for index in np.flatnonzero(s.mask & ~arrays["mask"]):
+                self.synapse(int(s.pre[index]), int(s.post[index])).remove()
         for name in self.CHECKPOINT_ARRAYS:
             getattr(s, name)[:] = arrays[name]
         s.samples_seen = int(meta["samples_seen"])

@@ -569,6 +569,20 @@ NG_PARAMETERS = ParameterTable(
             choices=ENGINES,
             ui=(),
         ),
+        Parameter(
+            "synapse_agents",
+            "eager",
+            "choice",
+            "synapse agents",
+            "When Synapse-Agents exist: 'eager' (every synapse is an agent on an edge of the "
+            "network space from the start, about 1 kB a synapse) or 'lazy' (synapses live in "
+            "the arrays alone, tens of bytes each; a synapse's agent is made when it is asked "
+            "for: model.synapse(pre, post), a neuron's incoming synapses, grid.G's edges, "
+            "drawing, or a prune order, and kept until the synapse is pruned; model.agents "
+            "holds only those made). 'lazy' needs engine 'vectorized' and follows the same "
+            "trajectory as 'eager'.",
+            choices=("eager", "lazy"),
+        ),
     ],  # fmt: skip
     task_family=task_family,
 )

@@ -112,6 +112,46 @@ class LayeredState:
         """Biases of ``layer``, a view."""
         return self.b[self.neurons(layer)]
 
+    # -- one neuron's synapses, from the arrays (what the network space of lazy mode reads) ----
+    def layer_of(self, neuron: int) -> int:
+        """Layer of ``neuron``; raises ``KeyError`` for an index that is not a neuron."""
+        if not 0 <= neuron < self.n_off[-1]:
+            raise KeyError(neuron)
+        return int(np.searchsorted(self.n_off, neuron, side="right")) - 1
+
+    def into(self, neuron: int) -> slice:
+        """Slots of every synapse into ``neuron``, present or pruned, in the order of their pre
+        neurons (empty for an input neuron)."""
+        layer = self.layer_of(neuron)
+        if layer == 0:
+            return slice(0, 0)
+        fan_in = int(self.sizes[layer - 1])
+        start = int(self.w_off[layer]) + (neuron - int(self.n_off[layer])) * fan_in
+        return slice(start, start + fan_in)
+
+    def incoming(self, neuron: int) -> np.ndarray:
+        """Slots of the present synapses into ``neuron``, in the order of their pre neurons."""
+        rows = self.into(neuron)
+        return rows.start + np.flatnonzero(self.mask[rows])
+
+    def outgoing(self, neuron: int) -> np.ndarray:
+        """Slots of the present synapses out of ``neuron``, in the order of their post neurons."""
+        layer = self.layer_of(neuron)
+        if layer == self.n_layers - 1:
+            return np.empty(0, dtype=np.int64)
+        block = self.synapses(layer + 1)
+        slots = np.arange(block.start + neuron - int(self.n_off[layer]), block.stop,
+                          int(self.sizes[layer]))  # fmt: skip
+        return slots[self.mask[slots]]
+
+    def synapse_index(self, pre: int, post: int) -> int:
+        """Slot of the synapse ``pre -> post`` (present or pruned); ``KeyError`` when the layout
+        has no such synapse (the two are not neurons of consecutive layers)."""
+        layer = self.layer_of(post)
+        if layer == 0 or self.layer_of(pre) != layer - 1:
+            raise KeyError((pre, post))
+        return self.into(post).start + pre - int(self.n_off[layer - 1])
+
 
 
 

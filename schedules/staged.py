@@ -143,17 +143,15 @@ class NGStagedScheduler:
         the present prunable synapse into ``neuron`` with the smallest ``|w|`` (the first pre
         neuron on ties), or None when there is none or the guard keeps the last one."""
         m, s = self.model, self.model.state
-        graph = m.grid.G
-        if m.keep_last_synapse and graph.in_degree(neuron) <= 1:
+        rows = s.into(neuron)
+        if m.keep_last_synapse and s.mask[rows].sum() <= 1:
             return None
-        layer = m.neurons[neuron].layer
-        row = s.w_off[layer] + (neuron - s.n_off[layer]) * s.sizes[layer - 1]
-        rows = slice(int(row), int(row + s.sizes[layer - 1]))
         candidates = np.where(s.mask[rows] & s.prunable[rows], np.abs(s.w[rows]), np.inf)
         k = int(np.argmin(candidates))
         if not np.isfinite(candidates[k]):
             return None
-        return graph.edges[int(s.pre[rows.start + k]), neuron]["synapse"]
+        # only the chosen synapse needs its agent (made now with synapse_agents="lazy")
+        return m.synapse(int(s.pre[rows.start + k]), neuron)
 
     def propagate_bursts(self, fired: np.ndarray) -> None:
         """``sig = max(sig, 1 - A * hops to the nearest firing GA)`` over the glia network."""
