@@ -85,7 +85,9 @@ def test_signature_and_docstring_come_from_the_table(cls, table):
 
 
 def test_per_task_defaults_come_from_the_table():
-    assert MASDAModel(rng=0, task="digits", pretrain_epochs=0).eta == 0.0005
+    digits = MASDA_PARAMETERS["eta"].task_defaults["digits"]
+    assert digits != MASDA_PARAMETERS["eta"].default
+    assert MASDAModel(rng=0, task="digits", pretrain_epochs=0).eta == digits
     assert MASDAModel(rng=0, task="digits", pretrain_epochs=0, eta=0.01).eta == 0.01
     assert MASDAModel(rng=0, pretrain_epochs=0).eta == MASDA_PARAMETERS["eta"].default
 

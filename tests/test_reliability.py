@@ -313,7 +313,10 @@ def test_masda_invariants_hold_after_every_step(
             assert depth == -1 or 1 <= depth <= max_depth
         dead = [s for s in range(u.size) if not u.alive[s]]
         assert not u.W[dead, : u.size].any() and not u.W[: u.size, dead].any()
-        assert np.all((u.score[variables] >= 0) & (u.score[variables] <= 1))
+        # a score is a running mean of credit (an error reduction, of either sign); the reward
+        # a unit receives is 1 - |delta| of sigmoid predictions of values in [0, 1]
+        assert np.isfinite(u.score[variables]).all()
+        assert np.all((u.reward[variables] >= 0) & (u.reward[variables] <= 1))
         assert not model.scheduler.in_flight, "no message outlives its sample"
         row = model.datacollector.get_model_vars_dataframe().iloc[-1]
         assert not row.isna().any()
