@@ -2,6 +2,7 @@
 
 import ast
 import inspect
+import random
 from pathlib import Path
 
 import networkx as nx
@@ -136,7 +137,7 @@ def test_server_controls_are_the_tables():
 
 # -- the directed network space -----------------------------------------------------------------
 def test_directed_network_connects_one_way_and_counts_changes():
-    space = DirectedNetwork(nx.DiGraph([(0, 1)]))
+    space = DirectedNetwork(nx.DiGraph([(0, 1)]), random=random.Random(0))
     assert set(space[0].connections) == {1} and set(space[1].connections) == set()
     space.add_node(2)
     before = space.version
