@@ -69,6 +69,7 @@ def save(model, path: str | Path) -> None:
         "random": list(model.random.getstate()[1]),
         "collected": model.datacollector.model_vars,
         "diverged": model.diverged,
+        "saturated": model.saturated,
         "state": state,
     }
     text = json.dumps(meta, default=_json_default)
@@ -128,9 +129,10 @@ def load(cls, path: str | Path):
         raise CheckpointError(f"{path}: bad checkpoint content: {error}") from None
     model.epoch = meta["epoch"]
     model.diverged = meta["diverged"]
+    model.saturated = meta.get("saturated")
     # The data collected so far; Mesa's own clock (model.time, model.steps) restarts at 0.
     model.datacollector.model_vars = meta["collected"]
-    model.running = model.epoch < model.epochs and model.diverged is None
+    model.running = model.status == "running"
     return model
 
 

@@ -19,7 +19,7 @@ import psutil
 
 from glianet import checkpoint
 from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
-from glianet.agents.functions import ACTIVATIONS, phi_array
+from glianet.agents.functions import ACTIVATIONS, dphi_array, phi_array
 from glianet.agents.masda import ConstantUnit, RewardUnit, VariableUnit
 from glianet.parameters import (
     MASDA_PARAMETERS,
@@ -56,11 +56,57 @@ class EpochModel(mesa.Model):
         vars(self).update(self.params)
         self.initial_rng_state = copy.deepcopy(self.rng.bit_generator.state)
         self.task = get_task(self.params["task"])
+        targets = self.task.targets
+        if not np.all((targets >= 0.0) & (targets <= 1.0)):
+            # Outputs are read at threshold 0.5 (NG's error rate) or are sigmoids (MASDA).
+            raise ParameterError(
+                "task",
+                f"task {self.task.name!r}: targets must lie in [0, 1], whatever the activation; "
+                f"they range over [{targets.min():g}, {targets.max():g}]",
+            )
         self.epoch = 0
+        #: Why the run stopped early because its weights became NaN or infinite, or None.
         self.diverged: str | None = None
+        #: Why the run stopped early because learning can no longer change its outputs
+        #: (see :meth:`saturation`), or None.
+        self.saturated: str | None = None
+
+    @property
+    def status(self) -> str:
+        """``"running"``, ``"finished"`` (all epochs run), ``"diverged"`` or ``"saturated"``
+        (stopped early; :attr:`status_message` says why)."""
+        if self.diverged:
+            return "diverged"
+        if self.saturated:
+            return "saturated"
+        return "finished" if self.epoch >= self.epochs else "running"
+
+    @property
+    def status_message(self) -> str:
+        """Why a diverged or saturated run stopped ("" otherwise)."""
+        return self.diverged or self.saturated or ""
+
+    def saturation(self) -> str | None:
+        """Why learning can no longer change the model's outputs, or None (it can). A model
+        without such a test (MASDA) is never saturated."""
+        return None
 
     def step(self) -> None:
-        """One epoch, then data collection; stop at the end or if the weights diverge."""
+        """One epoch, then data collection; stop at the end, or early if the weights diverge
+        or learning saturates.
+
+        Raises
+        ------
+        RuntimeError
+            If the model stopped early (diverged or saturated): another epoch would change
+            nothing or make NaN of the data. A finished model's ``step()`` does nothing.
+        """
+        if self.diverged or self.saturated:
+            self.running = False
+            raise RuntimeError(
+                f"{type(self).__name__} stopped in epoch {self.epoch} ({self.status}: "
+                f"{self.status_message}); it does not run again"
+            )
         if self.epoch >= self.epochs:
             self.running = False
             return
@@ -71,8 +117,13 @@ class EpochModel(mesa.Model):
             self.diverged = (
                 f"weights became NaN or infinite in epoch {self.epoch}; lower eta={self.eta}"
             )
+        else:
+            self.saturated = self.saturation()
+        if self.diverged or self.saturated:
             warnings.warn(
-                f"{type(self).__name__} stopped: {self.diverged}", RuntimeWarning, stacklevel=2
+                f"{type(self).__name__} stopped ({self.status}): {self.status_message}",
+                RuntimeWarning,
+                stacklevel=2,
             )
             self.running = False
         if self.epoch >= self.epochs:
@@ -299,11 +350,45 @@ class NGModel(EpochModel):
     # -- measurements ------------------------------------------------------------------------
     def predict(self, inputs: np.ndarray | None = None) -> np.ndarray:
         """Outputs of the network for ``inputs`` (default: all the task's patterns)."""
+        return self._forward(inputs)[1]
+
+    def _forward(self, inputs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(a, y)`` of the output layer for ``inputs`` (default: all the task's patterns)."""
         s = self.state
         y = self.task.inputs if inputs is None else np.asarray(inputs, dtype=np.float64)
+        a = y
         for layer in range(1, s.n_layers):
-            y = phi_array(y @ s.weights(layer).T + s.biases(layer), self.activation_code)
-        return y
+            a = y @ s.weights(layer).T + s.biases(layer)
+            y = phi_array(a, self.activation_code)
+        return a, y
+
+    #: Output gradient below which learning counts as stopped (see :meth:`saturation`).
+    SATURATION_GRADIENT = 1e-10
+
+    def output_gradients(self) -> np.ndarray:
+        """``delta = (y - t) phi'(a)`` of every output neuron on every pattern of the task: what
+        backpropagation starts from (every other gradient is proportional to these)."""
+        a, y = self._forward()
+        return (y - self.task.targets) * dphi_array(a, y, self.activation_code)
+
+    def saturation(self) -> str | None:
+        """The outputs are pinned while some are wrong, so learning cannot correct them.
+
+        Saturated means: the error rate is above 0, and on every pattern of the task every
+        output neuron's gradient ``|delta| = |(y - t) phi'(a)|`` is at most
+        :attr:`SATURATION_GRADIENT` (a sigmoid or tanh output stuck at a bound, a ReLU output
+        dead). Every weight change of backpropagation is ``eta`` times a product with these
+        deltas, so no weight moves. A network that is right everywhere is never saturated.
+        Returns the reason, or None.
+        """
+        gradient = float(np.abs(self.output_gradients()).max())
+        if self.error == 0.0 or gradient > self.SATURATION_GRADIENT:
+            return None
+        return (
+            f"outputs saturated in epoch {self.epoch}: error rate {self.error:g} and the largest "
+            f"output gradient {gradient:.3g} <= {self.SATURATION_GRADIENT:g}, so learning cannot "
+            f"correct them; lower eta={self.eta} or change the activation"
+        )
 
     def evaluate(self) -> tuple[float, float]:
         """(error rate at threshold 0.5, MSE) over all the task's patterns."""
@@ -385,8 +470,7 @@ class MASDAModel(EpochModel):
 
     def __init__(self, rng: int | np.random.Generator | None = None, **params) -> None:
         super().__init__(rng=rng, **params)
-        if not np.all((self.task.targets >= 0) & (self.task.targets <= 1)):
-            raise ParameterError("task", f"task {self.task.name!r}: targets must lie in [0, 1]")
+        self._check_population_memory()
         self.units = UnitPopulation(random=self.random)
         self.grid = self.units.grid
         self.messages = 0
@@ -399,6 +483,18 @@ class MASDAModel(EpochModel):
             VariableUnit(self, f"h{k}")
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
         self.collect()
+
+    def _check_population_memory(self) -> None:
+        """Refuse an ``n_units`` whose starting population (constants, their reward units and
+        the variable units) does not fit this machine's free memory."""
+        start = 2 * (self.task.n_inputs + self.task.n_outputs) + 1 + self.n_units
+        needed, available = UnitPopulation.bytes_needed(start), free_memory()
+        if needed > available:
+            raise ParameterError(
+                "n_units",
+                f"n_units={self.n_units:,} makes {start:,} units, which need about "
+                f"{needed / 2**30:,.1f} GiB; this machine has {available / 2**30:,.1f} GiB free",
+            )
 
     def _create_constants(self) -> None:
         """Constant units for every input and teacher dimension and the bias, and a reward unit

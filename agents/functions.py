@@ -52,6 +52,15 @@ def dphi(a: float, y: float, kind: int) -> float:
     return 1.0 if a > 0.0 else 0.0
 
 
+def dphi_array(a: np.ndarray, y: np.ndarray, kind: int) -> np.ndarray:
+    """:func:`dphi` over arrays."""
+    if kind == 0:
+        return y * (1.0 - y)
+    if kind == 1:
+        return 1.0 - y * y
+    return (a > 0.0).astype(np.float64)
+
+
 def sig_step(f, rule: str, beta: float):
     """The bracket ``g(f)`` of paper eq. 2.4: ``sig <- sig - alpha * g(f)``.
 
@@ -93,6 +102,9 @@ def is_outlier(values, i: int, z: float) -> bool:
     mean /= n
     var = 0.0
     for k in range(n):
-        var += (values[k] - mean) ** 2
+        # d * d, not d ** 2: Python's float power raises OverflowError where the compiled
+        # engine gives inf, and both engines must see the same run.
+        d = values[k] - mean
+        var += d * d
     std = math.sqrt(var / n)
     return abs(values[i] - mean) > z * std
