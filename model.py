@@ -15,7 +15,6 @@ from pathlib import Path
 import mesa
 import networkx as nx
 import numpy as np
-import psutil
 
 from glianet import checkpoint
 from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
@@ -30,7 +29,14 @@ from glianet.parameters import (
 )
 from glianet.schedules import MASDAScheduler, NGStagedScheduler
 from glianet.space import DirectedNetwork
-from glianet.state import CONSTANT, REWARD, VARIABLE, LayeredState, UnitPopulation
+from glianet.state import (
+    CONSTANT,
+    REWARD,
+    VARIABLE,
+    LayeredState,
+    UnitPopulation,
+    free_memory,
+)
 from glianet.tasks import get_task
 
 
@@ -149,11 +155,6 @@ class EpochModel(mesa.Model):
         return checkpoint.load(cls, path)
 
 
-def free_memory() -> int:
-    """Bytes of memory this machine has available now (free and reclaimable)."""
-    return psutil.virtual_memory().available
-
-
 def _check_rng(rng):
     if rng is None or isinstance(rng, np.random.Generator):
         return rng
@@ -190,7 +191,7 @@ class NGModel(EpochModel):
     def __init__(self, rng: int | np.random.Generator | None = None, **params) -> None:
         super().__init__(rng=rng, **params)
         self.layers = self._check_layers()
-        self.glia_layers = self._check_glia_layers()
+        self.glia_layers = self.glia_layers_of(self.layers, self.glia_layers, self.protect_io)
         self.activation_code = ACTIVATIONS[self.activation]
         self.counts_outliers = np.isin(np.arange(len(self.layers)), self.glia_layers)
         self.state = LayeredState(
@@ -240,19 +241,24 @@ class NGModel(EpochModel):
             )
         return sizes
 
-    def _check_glia_layers(self) -> tuple[int, ...]:
-        n_layers = len(self.layers)
-        if self.glia_layers is None:
-            first = 2 if self.protect_io else 1
+    @staticmethod
+    def glia_layers_of(
+        layers: tuple[int, ...], glia_layers: tuple[int, ...] | None, protect_io: bool
+    ) -> tuple[int, ...]:
+        """The layers whose neurons get a Glia-Agent: ``glia_layers``, checked, or those
+        ``protect_io`` implies."""
+        n_layers = len(layers)
+        if glia_layers is None:
+            first = 2 if protect_io else 1
             return tuple(range(first, n_layers - 1))
-        for layer in self.glia_layers:
+        for layer in glia_layers:
             if layer >= n_layers:
                 raise ParameterError(
                     "glia_layers",
-                    f"glia_layers={list(self.glia_layers)} is invalid: layer {layer} does not "
+                    f"glia_layers={list(glia_layers)} is invalid: layer {layer} does not "
                     f"exist (layers are 0..{n_layers - 1}; input layer 0 cannot have glia)",
                 )
-        return self.glia_layers
+        return glia_layers
 
     def _build_network(self) -> None:
         """Neurons on the nodes of a directed network space, synapses on its edges, glia on the
@@ -406,6 +412,7 @@ class NGModel(EpochModel):
     CHECKPOINT_ARRAYS = {
         "w": np.float64, "mask": np.bool_, "b": np.float64, "cnt": np.int64, "sig": np.float64,
     }  # fmt: skip
+    checkpoint_members = tuple(CHECKPOINT_ARRAYS)
 
     def _checkpoint_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """What a checkpoint holds beyond the parameters and random states: (meta, arrays)."""
@@ -417,20 +424,31 @@ class NGModel(EpochModel):
         }
         return meta, {name: getattr(s, name) for name in self.CHECKPOINT_ARRAYS}
 
-    def _checkpoint_arrays(self, meta: dict) -> dict[str, tuple]:
-        """The arrays loading must find: name -> (dtype, shape)."""
-        return {
-            name: (dtype, getattr(self.state, name).shape)
-            for name, dtype in self.CHECKPOINT_ARRAYS.items()
-        }
+    @classmethod
+    def _checkpoint_arrays(cls, params: dict, meta: dict) -> dict[str, tuple]:
+        """The arrays loading must find, from the checked parameters: name -> (dtype, shape)."""
+        layers = params["layers"]
+        glia_layers = cls.glia_layers_of(layers, params["glia_layers"], params["protect_io"])
+        neurons = sum(layers)
+        synapses = sum(a * b for a, b in zip(layers, layers[1:], strict=False))
+        shapes = {
+            "w": synapses, "mask": synapses, "b": neurons, "cnt": neurons,
+            "sig": sum(layers[layer] for layer in glia_layers),
+        }  # fmt: skip
+        return {name: (dtype, (shapes[name],)) for name, dtype in cls.CHECKPOINT_ARRAYS.items()}
 
     def _restore_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
-        """Put back what :meth:`_checkpoint_state` saved (arrays already checked by type and
-        shape); pruned synapses leave the space."""
+        """Put back what :meth:`_checkpoint_state` saved, for ``self.epoch`` epochs run (arrays
+        already checked by type and shape; their contents are checked here against the model);
+        pruned synapses leave the space.
+
+        Raises
+        ------
+        ValueError
+            Naming what does not fit the model.
+        """
+        self._check_restored(meta, arrays)
         s = self.state
-        sig = arrays["sig"]
-        if not np.all(np.isfinite(sig)) or (sig < 0).any() or (sig > 1).any():
-            raise ValueError("sig values outside [0, 1]")
         for pre, post in list(self.grid.G.edges):
             synapse = self.grid.G.edges[pre, post]["synapse"]
             if not arrays["mask"][synapse.index]:
@@ -440,6 +458,41 @@ class NGModel(EpochModel):
         s.samples_seen = int(meta["samples_seen"])
         self.prune_orders = int(meta["prune_orders"])
         self.prune_log = list(meta["prune_log"])
+
+    PRUNE_LOG_KEYS = {"epoch", "sample", "layer", "pre", "post", "weight"}
+
+    def _check_restored(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        """What a run of this model could have left after ``self.epoch`` epochs, or ValueError."""
+        s, mask = self.state, arrays["mask"]
+        seen, orders, log = (meta.get(k) for k in ("samples_seen", "prune_orders", "prune_log"))
+        if isinstance(seen, bool) or seen != self.epoch * self.samples_per_epoch:
+            raise ValueError(f"samples_seen={seen!r} is not {self.epoch} epochs' samples")
+        sig = arrays["sig"]
+        if not np.all((sig >= 0) & (sig <= 1)):  # NaN fails too
+            raise ValueError("sig values outside [0, 1]")
+        if not self.diverged and not all(np.isfinite(arrays[n]).all() for n in ("w", "b")):
+            raise ValueError("NaN or infinite weights in a run that did not diverge")
+        pruned = ~mask
+        if (pruned & ~s.prunable).any() or (pruned.any() and not self.pruning):
+            raise ValueError("a synapse the model never prunes is missing from the mask")
+        if (arrays["w"][pruned] != 0).any():
+            raise ValueError("a pruned synapse has a weight")
+        incoming = np.bincount(s.post[mask], minlength=len(s.b))
+        if self.keep_last_synapse and (incoming[self.layers[0] :] == 0).any():
+            raise ValueError("a neuron lost its last incoming synapse, which the guard forbids")
+        cnt, glia = arrays["cnt"], np.zeros(len(s.b), dtype=bool)
+        glia[s.glia_neuron] = True
+        if (cnt < 0).any() or (cnt > seen).any() or cnt[~glia].any():
+            raise ValueError("outlier counts a run of this model cannot have")
+        if not isinstance(log, list) or not all(
+            isinstance(entry, dict) and set(entry) == self.PRUNE_LOG_KEYS for entry in log
+        ):
+            raise ValueError("prune_log is not a list of prunes")
+        logged = sorted((entry["pre"], entry["post"]) for entry in log)
+        if logged != sorted(zip(s.pre[pruned].tolist(), s.post[pruned].tolist(), strict=True)):
+            raise ValueError("prune_log does not name the pruned synapses")
+        if isinstance(orders, bool) or not isinstance(orders, int) or orders < len(log):
+            raise ValueError(f"prune_orders={orders!r} is fewer than the prunes logged")
 
 
 @uses_table
@@ -604,23 +657,41 @@ class MASDAModel(EpochModel):
         }
         return meta, arrays
 
-    def _checkpoint_arrays(self, meta: dict) -> dict[str, tuple]:
-        """The arrays loading must find: name -> (dtype, shape), for ``meta["size"]`` units."""
+    checkpoint_members = (*UnitPopulation.PER_UNIT, "W", "edges")
+
+    @classmethod
+    def _checkpoint_arrays(cls, params: dict, meta: dict) -> dict[str, tuple]:
+        """The arrays loading must find: name -> (dtype, shape), for ``meta["size"]`` units.
+
+        ``size`` must lie between the starting population and the most units a run of these
+        parameters can create (each epoch at most ``n_units`` replacements and ``n_units``
+        new reward units), and fit this machine's memory.
+        """
         size = meta.get("size")
-        if isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= 10**6:
-            raise ValueError(f"implausible unit count {size!r}")
+        task = get_task(params["task"])
+        start = 2 * (task.n_inputs + task.n_outputs) + 1 + params["n_units"]
+        most = start + 2 * params["n_units"] * params["pretrain_epochs"]
+        if isinstance(size, bool) or not isinstance(size, int) or not start <= size <= most:
+            raise ValueError(f"unit count {size!r} is outside {start}..{most} for these parameters")
+        if UnitPopulation.bytes_needed(size) > free_memory():
+            raise ValueError(f"{size:,} units do not fit this machine's free memory")
         expected = {name: (dtype, (size,)) for name, (dtype, _) in UnitPopulation.PER_UNIT.items()}
         expected["W"] = (np.float64, (size, size))
-        return expected  # the edge list's length is free; _restore_state checks it
+        expected["edges"] = (np.int64, (None, 2))
+        return expected
 
     def _restore_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
-        """Replace the constructor's population with the saved one, slot by slot."""
+        """Replace the constructor's population with the saved one, slot by slot, after
+        checking it is one a run of this model could have left.
+
+        Raises
+        ------
+        ValueError
+            Naming what does not fit the model.
+        """
         size = meta["size"]
-        edges = arrays.get("edges")
-        if edges is None or edges.dtype != np.int64 or edges.ndim != 2 or edges.shape[1] != 2:
-            raise ValueError("array 'edges' is missing or not (n, 2) int64")
-        if edges.size and (edges.min() < 0 or edges.max() >= size):
-            raise ValueError("an edge names a unit that does not exist")
+        edges = arrays["edges"]
+        self._check_population(meta, arrays)
         for unit in list(self.units.unit_by_slot.values()):
             unit.remove()
         self.units = UnitPopulation(random=self.random, capacity=max(size, 1))
@@ -652,3 +723,63 @@ class MASDAModel(EpochModel):
         self.constants = [*self.data_constants, self.bias]
         self.messages = int(meta["messages"])
         self.last_epoch = dict(meta["last_epoch"])
+
+    def _check_population(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        """What a run of this model could have left after ``self.epoch`` epochs, or ValueError."""
+        size, edges, W = meta["size"], arrays["edges"], arrays["W"]
+        kind, alive, depth = arrays["kind"], arrays["alive"], arrays["depth"]
+        living = np.flatnonzero(alive)
+        names = meta.get("names")
+        if (
+            not isinstance(names, dict)
+            or set(names) != {str(s) for s in living}
+            or not all(isinstance(name, str) for name in names.values())
+        ):
+            raise ValueError("the units' names do not match the living units")
+        noise = meta.get("noise")
+        if not isinstance(noise, dict) or set(noise) != set(names):
+            raise ValueError("the units' noise states do not match the living units")
+        if not np.isin(kind, (CONSTANT, VARIABLE, REWARD)).all():
+            raise ValueError("a unit has an unknown kind")
+        variables = living[kind[living] == VARIABLE]
+        if len(variables) != self.n_units:
+            raise ValueError(f"{len(variables)} variable units; n_units={self.n_units}")
+        joined = depth[variables]
+        if not ((joined == -1) | ((joined >= 1) & (joined <= self.max_depth))).all():
+            raise ValueError("a variable unit has a depth outside 1..max_depth")
+        constants = [int(s) for s in living[kind[living] == CONSTANT]]
+        data, bias = meta.get("data_constants"), meta.get("bias")
+        n_data = self.task.n_inputs + self.task.n_outputs
+        if not isinstance(data, list) or len(data) != n_data or sorted([*data, bias]) != constants:
+            raise ValueError("the constant units do not match the task's inputs and targets")
+        for slot in living[kind[living] == REWARD]:
+            target = arrays["target"][slot]
+            if not (0 <= target < slot and alive[target] and arrays["stable"][target]):
+                raise ValueError(f"reward unit {slot} predicts no stable unit before it")
+        if edges.size and (
+            edges.min() < 0 or edges.max() >= size
+            or not alive[edges].all() or (edges[:, 0] == edges[:, 1]).any()
+        ):  # fmt: skip
+            raise ValueError("an edge joins units that do not exist")
+        on_edge = np.zeros((size, size), dtype=bool)
+        on_edge[edges[:, 1], edges[:, 0]] = True
+        if W[~on_edge].any():
+            raise ValueError("a weight where no edge is")
+        if not self.diverged and not np.isfinite(W).all():
+            raise ValueError("NaN or infinite weights in a run that did not diverge")
+        if (arrays["born"] > self.epoch).any() or (arrays["born"] < 0).any():
+            raise ValueError("a unit born after the epoch saved")
+        messages, last = meta.get("messages"), meta.get("last_epoch")
+        if isinstance(messages, bool) or not isinstance(messages, int) or messages < 0:
+            raise ValueError(f"messages={messages!r} is not a count")
+        if (
+            not isinstance(last, dict)
+            or set(last) != {"culled", "created", "stabilized"}
+            or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in last.values()
+            )
+        ):
+            raise ValueError("last_epoch is not the counts of an epoch")
+        entropy = meta.get("seed_sequence_entropy")
+        if isinstance(entropy, bool) or not isinstance(entropy, int) or not 0 <= entropy < 2**63:
+            raise ValueError("seed_sequence_entropy is not a 63-bit seed")

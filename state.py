@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
+import psutil
 
 from glianet.space import DirectedNetwork
 
@@ -23,6 +24,12 @@ if TYPE_CHECKING:
     from random import Random
 
     from glianet.agents.masda import Unit
+
+def free_memory() -> int:
+    """Bytes of memory this machine has available now (free and reclaimable): what the
+    models' and checkpoints' size checks compare with."""
+    return psutil.virtual_memory().available
+
 
 #: Arrays with one slot per neuron, per synapse and per glia agent.
 NEURON_ARRAYS = ("b", "a", "y", "net", "back", "delta", "cnt")
