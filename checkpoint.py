@@ -1,22 +1,25 @@
 """Checkpoints of glianet models: one ``.npz`` file, JSON metadata plus arrays, never pickle.
 
-Format (version 2): a NumPy ``.npz`` (a zip of ``.npy`` arrays) holding
+Format (version 4): a NumPy ``.npz`` (a zip of ``.npy`` arrays) holding
 
 - ``meta.json``: UTF-8 JSON as a ``uint8`` array: ``format`` (the model's
   ``checkpoint_format``), ``version``, the model's parameters, its epoch, its random generators'
-  states, the data collected so far, its ``diverged`` status, and ``state``: what else the model
-  needs (NG: samples seen, prune orders, prune log; MASDA: the units' names, each unit's own
-  noise generator state, message count);
-- the arrays the agents are handles onto (NG: ``w``, ``mask``, ``b``, ``cnt``, ``sig``; MASDA:
-  the unit arrays, ``W`` and the edge list ``edges``);
-- ``task_inputs``, ``task_targets``: only for a task given as a ``Task`` object.
+  states, the data collected so far, its ``diverged`` and ``saturated`` status, and ``state``:
+  what else the model needs (NG: samples seen, prune orders, prune log; MASDA: the units'
+  names, each unit's own noise generator state, message count);
+- the arrays the agents are handles onto (NG: ``w``, ``mask``, ``b``, ``cnt``, ``sig`` and the
+  neurons' running output statistics ``run_mean``, ``run_var``, ``run_n``; MASDA: the unit
+  arrays, ``W`` and the edge list ``edges``);
+- ``task_inputs``, ``task_targets`` (and ``task_test_inputs``, ``task_test_targets`` if it has a
+  test split): only for a task given as a ``Task`` object.
 
 A model takes part through a class attribute and three hooks: ``checkpoint_members`` (the
 names of its arrays), ``_checkpoint_state() -> (state, arrays)``, the class method
 ``_checkpoint_arrays(params, state) -> {name: (dtype, shape)}`` (what loading must find, derived
 from the checked parameters before the model is built) and ``_restore_state(state, arrays)``
-(which checks the arrays' contents against the built model). Version 1 files (glianet 0.1)
-are refused with a :class:`CheckpointError` that names their version.
+(which checks the arrays' contents against the built model). Files of an older version are
+refused with a :class:`CheckpointError` that names their version and why it cannot be read
+(see :data:`OLD_VERSIONS`).
 
 Loading never unpickles (an object array is refused from its header) and checks every
 field, type, shape and size before it trusts it (see :func:`load`), so a truncated,
@@ -43,11 +46,21 @@ from glianet.outputs import write_atomic
 from glianet.state import free_memory
 from glianet.tasks import Task
 
-VERSION = 2
+VERSION = 4
+#: Why files of each older version cannot be read.
+OLD_VERSIONS = {
+    1: "glianet 0.1's layout",
+    2: "written before NG's sensing readings and running statistics",
+    3: "written before the saturated status and the checks of every array's contents",
+}
 
 
 class CheckpointError(ValueError):
     """A checkpoint file cannot be loaded; the message says why."""
+
+
+#: A task's arrays, saved when the task is a ``Task`` object rather than a registered name.
+TASK_ARRAYS = ("inputs", "targets", "test_inputs", "test_targets")
 
 
 # -- writing --------------------------------------------------------------------------------
@@ -60,9 +73,11 @@ def save(model, path: str | Path) -> None:
     params = dict(model.params)
     arrays: dict[str, np.ndarray] = {}
     if isinstance(params["task"], Task):
-        arrays["task_inputs"] = params["task"].inputs
-        arrays["task_targets"] = params["task"].targets
-        params["task"] = {"name": params["task"].name}
+        task = params["task"]
+        for name in TASK_ARRAYS:
+            if getattr(task, name) is not None:
+                arrays[f"task_{name}"] = getattr(task, name)
+        params["task"] = {"name": task.name}
     if isinstance(params.get("glia_topology"), nx.Graph):
         params["glia_topology"] = {"edges": [list(e) for e in params["glia_topology"].edges]}
     state, model_arrays = model._checkpoint_state()
@@ -104,7 +119,8 @@ MAX_MEMBERS = 32
 MAX_DIRECTORY_BYTES = 64 * 2**10
 MAX_JSON_DEPTH = 16
 MAX_GLIA_EDGES = 2**20
-TASK_ARRAYS = ("task_inputs", "task_targets")
+#: The members holding a task's arrays (the test split's two are optional).
+TASK_MEMBERS = tuple(f"task_{name}" for name in TASK_ARRAYS)
 
 
 def load(cls, path: str | Path):
@@ -130,7 +146,7 @@ def load(cls, path: str | Path):
                 members = _members(path, archive)
                 meta = _read_meta(path, archive, members.pop("meta.json", None))
                 _check_meta(path, meta, cls.checkpoint_format)
-                unknown = sorted(set(members) - {*TASK_ARRAYS, *cls.checkpoint_members})
+                unknown = sorted(set(members) - {*TASK_MEMBERS, *cls.checkpoint_members})
                 if unknown:
                     raise CheckpointError(f"{path}: unknown member '{unknown[0]}.npy'")
                 headers = {name: _read_header(path, archive, i) for name, i in members.items()}
@@ -154,7 +170,7 @@ def load(cls, path: str | Path):
             raise CheckpointError(f"{path}: epoch {epoch} is outside 0..{model.epochs}")
         _check_collected(path, model, meta["collected"], epoch)
         model.epoch = epoch
-        model.diverged, model.saturated = meta["diverged"], meta.get("saturated")
+        model.diverged, model.saturated = meta["diverged"], meta["saturated"]
         model._restore_state(meta["state"], arrays)
         model.rng.bit_generator.state = meta["rng"]
         model.random.setstate((3, tuple(meta["random"]), None))
@@ -295,7 +311,7 @@ def _check_headers(path: Path, headers: dict, expected: dict) -> None:
             )
         if None in shape and math.prod(found_shape) * found_dtype.itemsize > 2 * fixed + 2**20:
             raise CheckpointError(f"{path}: array {name!r} is implausibly large {found_shape}")
-    extra = sorted(set(headers) - set(expected) - set(TASK_ARRAYS))
+    extra = sorted(set(headers) - set(expected) - set(TASK_MEMBERS))
     if extra:
         raise CheckpointError(f"{path}: array {extra[0]!r} does not belong to this model")
 
@@ -316,20 +332,26 @@ def _decode_params(path: Path, cls, params: dict, archive, members: dict, header
     """The model's parameters, checked by its table; a ``Task`` and a glia graph rebuilt."""
     params = dict(params)
     task = params.get("task")
-    present = [name for name in TASK_ARRAYS if name in members]
+    present = [name for name in TASK_MEMBERS if name in members]
     if isinstance(task, dict):
-        if len(present) != 2 or not isinstance(task.get("name"), str):
-            raise CheckpointError(f"{path}: the task's name or arrays are missing")
-        shapes = [headers[name][1] for name in TASK_ARRAYS]
+        if present not in (list(TASK_MEMBERS[:2]), list(TASK_MEMBERS)):
+            raise CheckpointError(
+                f"{path}: the task's arrays are missing (inputs and targets, and the test "
+                "split's two or neither)"
+            )
+        if not isinstance(task.get("name"), str):
+            raise CheckpointError(f"{path}: the task's name is missing")
         bound = free_memory() // 4
-        for name, (dtype, shape) in zip(TASK_ARRAYS, (headers[n][:2] for n in TASK_ARRAYS),
-                                        strict=True):  # fmt: skip
+        for name in present:
+            dtype, shape = headers[name][:2]
             if dtype != np.float64 or len(shape) != 2 or math.prod(shape) * 8 > bound:
                 raise CheckpointError(f"{path}: array {name!r} is not a task's (n, k) float64")
-        if shapes[0][0] != shapes[1][0]:
-            raise CheckpointError(f"{path}: the task's inputs and targets differ in patterns")
-        inputs, targets = (_read_array(archive, members[n], headers[n]) for n in TASK_ARRAYS)
-        params["task"] = Task(task["name"], inputs, targets)
+        split = {
+            name: _read_array(archive, members[member], headers[member])
+            for name, member in zip(TASK_ARRAYS, TASK_MEMBERS, strict=True)
+            if member in members
+        }
+        params["task"] = Task(task["name"], **split)  # checks the splits agree
     elif present:
         raise CheckpointError(f"{path}: task arrays for the named task {task!r}")
     topology = params.get("glia_topology")
@@ -349,10 +371,12 @@ def _check_meta(path: Path, meta: Any, expected_format: str) -> None:
         raise CheckpointError(f"{path}: not a glianet checkpoint")
     if meta["format"] != expected_format:
         raise CheckpointError(f"{path}: a {meta['format']}, not a {expected_format}")
-    if meta.get("version") != VERSION:
+    version = meta.get("version")
+    if version != VERSION:
+        known = type(version) is int and version in OLD_VERSIONS
+        why = f" ({OLD_VERSIONS[version]})" if known else ""
         raise CheckpointError(
-            f"{path}: checkpoint version {meta.get('version')!r}; this glianet reads version "
-            f"{VERSION}"
+            f"{path}: checkpoint version {version!r}{why}; this glianet reads version {VERSION}"
         )
     kinds = {
         "params": dict, "epoch": int, "rng": dict, "random": list, "collected": dict,
@@ -362,7 +386,7 @@ def _check_meta(path: Path, meta: Any, expected_format: str) -> None:
         if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
             raise CheckpointError(f"{path}: field {key!r} is missing or not a {kind.__name__}")
     for key in ("diverged", "saturated"):
-        if not isinstance(meta.get(key), str | None):
+        if key not in meta or not isinstance(meta[key], str | None):
             raise CheckpointError(f"{path}: field {key!r} is not a message or null")
     if not isinstance(meta["params"].get("task"), str | dict):
         raise CheckpointError(f"{path}: field 'params.task' is missing")

@@ -18,7 +18,18 @@ import numpy as np
 
 from glianet import checkpoint
 from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
-from glianet.agents.functions import ACTIVATIONS, dphi_array, phi_array
+from glianet.agents.functions import (
+    ACTIVATIONS,
+    OUTPUTS,
+    RUNNING,
+    SENSING_Z,
+    SENSINGS,
+    SOFTMAX_CE,
+    dphi,
+    output_delta,
+    phi_array,
+    softmax_array,
+)
 from glianet.agents.masda import ConstantUnit, RewardUnit, VariableUnit
 from glianet.parameters import (
     MASDA_PARAMETERS,
@@ -28,7 +39,7 @@ from glianet.parameters import (
     uses_table,
 )
 from glianet.schedules import MASDAScheduler, NGStagedScheduler
-from glianet.space import DirectedNetwork
+from glianet.space import DirectedNetwork, LayeredNetwork
 from glianet.state import (
     CONSTANT,
     REWARD,
@@ -58,18 +69,26 @@ class EpochModel(mesa.Model):
         #: Every parameter's value (defaults filled in, without ``rng``): what a checkpoint or
         #: :meth:`twin` rebuilds the model from. Each is also an attribute of the same name.
         self.params = self.parameters.validate(params)
-        super().__init__(rng=_check_rng(rng))
+        rng = _check_rng(rng)
+        if not isinstance(rng, int):
+            rng = np.random.default_rng() if rng is None else rng
+            # Mesa draws the seed of its stdlib ``random`` from a Generator: replay from before.
+            initial_rng = copy.deepcopy(rng.bit_generator.state)
+        else:
+            initial_rng = rng
+        super().__init__(rng=rng)
         vars(self).update(self.params)
-        self.initial_rng_state = copy.deepcopy(self.rng.bit_generator.state)
+        #: What replays this run's random draws (:meth:`twin`): the seed, or a generator state.
+        self.initial_rng = initial_rng
         self.task = get_task(self.params["task"])
-        targets = self.task.targets
-        if not np.all((targets >= 0.0) & (targets <= 1.0)):
-            # Outputs are read at threshold 0.5 (NG's error rate) or are sigmoids (MASDA).
-            raise ParameterError(
-                "task",
-                f"task {self.task.name!r}: targets must lie in [0, 1], whatever the activation; "
-                f"they range over [{targets.min():g}, {targets.max():g}]",
-            )
+        for split, targets in (("", self.task.targets), ("test ", self.task.test_targets)):
+            if targets is not None and not np.all((targets >= 0.0) & (targets <= 1.0)):
+                # Outputs are read at threshold 0.5 (NG's error rate) or are sigmoids (MASDA).
+                raise ParameterError(
+                    "task",
+                    f"task {self.task.name!r}: {split}targets must lie in [0, 1], whatever the "
+                    f"activation; they range over [{targets.min():g}, {targets.max():g}]",
+                )
         self.epoch = 0
         #: Why the run stopped early because its weights became NaN or infinite, or None.
         self.diverged: str | None = None
@@ -138,8 +157,10 @@ class EpochModel(mesa.Model):
     def twin(self, **changes) -> EpochModel:
         """A new model with this one's parameters (but ``changes``) and the same initial random
         state: e.g. ``model.twin(pruning=False)`` is the no-pruning run of the same seed."""
-        rng = np.random.default_rng()
-        rng.bit_generator.state = self.initial_rng_state
+        rng = self.initial_rng
+        if isinstance(rng, dict):
+            rng = np.random.default_rng()
+            rng.bit_generator.state = self.initial_rng
         return type(self)(**{**self.params, **changes}, rng=rng)
 
     def save(self, path: str | Path) -> None:
@@ -180,9 +201,11 @@ class NGModel(EpochModel):
     -----
     Choices where the papers and SPEC are silent: weights start Glorot-uniform,
     ``U(+-sqrt(6 / (fan_in + fan_out)))``, biases at 0; the error is ``(y - t)^2 / 2``; the
-    outlier test uses the population standard deviation of the layer, the neuron itself
-    included; ties for the weakest synapse go to the first pre neuron; GAs draw and fire all
-    together, then bursts spread.
+    default outlier test uses the population standard deviation of the layer, the neuron itself
+    included, and ``z = 1.5``, where the glia's sensing is live (SPEC §4; measured in the README
+    and notebook 01); ties for the weakest synapse go to the first pre neuron; GAs draw and fire
+    all together, then bursts spread. Each epoch the DataCollector records what the glia sensed
+    (:meth:`sensed_activity`) and, cumulatively, prune orders, prunes done and empty orders.
     """
 
     parameters = NG_PARAMETERS
@@ -190,15 +213,29 @@ class NGModel(EpochModel):
 
     def __init__(self, rng: int | np.random.Generator | None = None, **params) -> None:
         super().__init__(rng=rng, **params)
+        if self.synapse_agents == "lazy" and self.engine == "agents":
+            raise ParameterError(
+                "synapse_agents",
+                "synapse_agents='lazy' needs engine='vectorized': the per-agent engine steps "
+                "every Synapse-Agent, so they would all be made (that is synapse_agents='eager')",
+            )
         self.layers = self._check_layers()
         self.glia_layers = self.glia_layers_of(self.layers, self.glia_layers, self.protect_io)
         self.activation_code = ACTIVATIONS[self.activation]
+        self.sensing_code = SENSINGS[self.sensing]
+        if self.z is None:
+            self.z = SENSING_Z[self.sensing]
+        self.output_code = OUTPUTS[self.output]
+        if self.output_code == SOFTMAX_CE:
+            self._check_distributions()
         self.counts_outliers = np.isin(np.arange(len(self.layers)), self.glia_layers)
         self.state = LayeredState(
             self.layers, n_glia=sum(self.layers[layer] for layer in self.glia_layers)
         )
         self.prune_log: list[dict] = []
         self.prune_orders = 0
+        #: The activity ``f`` every GA sensed, one array per pruning round of the current epoch.
+        self.round_activity: list[np.ndarray] = []
 
         self._build_network()
         self.glia_graph = self._build_glia_graph(self.glia_topology)
@@ -212,9 +249,10 @@ class NGModel(EpochModel):
         self.collect()
 
     # -- construction ------------------------------------------------------------------------
-    #: Memory of one synapse: its Synapse-Agent, its edge of the network space and its array
-    #: slots (measured: about 800 bytes; benchmarks/ng_scaling.py).
-    BYTES_PER_SYNAPSE = 1000
+    #: Memory of one synapse, by ``synapse_agents``: eager, its Synapse-Agent, its edge of the
+    #: network space and its array slots; lazy, its array slots and what a checkpoint's loading
+    #: adds (benchmarks/ng_memory.py measured about 720 and 28-38 bytes; these keep a margin).
+    BYTES_PER_SYNAPSE = {"eager": 1000, "lazy": 100}
 
     def _check_layers(self) -> tuple[int, ...]:
         sizes = self.layers
@@ -226,12 +264,14 @@ class NGModel(EpochModel):
             )
         available = free_memory()
         synapses = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
-        if synapses * self.BYTES_PER_SYNAPSE > available:
+        needed = synapses * self.BYTES_PER_SYNAPSE[self.synapse_agents]
+        if needed > available:
+            lazy = "" if self.synapse_agents == "lazy" else " (synapse_agents='lazy' needs less)"
             raise ParameterError(
                 "layers",
                 f"layers={list(sizes)} has {synapses:,} synapses, which need about "
-                f"{synapses * self.BYTES_PER_SYNAPSE / 2**30:,.1f} GiB; this machine has "
-                f"{available / 2**30:,.1f} GiB free",
+                f"{needed / 2**30:,.1f} GiB with synapse_agents={self.synapse_agents!r}; this "
+                f"machine has {available / 2**30:,.1f} GiB free{lazy}",
             )
         if self.samples_per_epoch * 8 > available:  # the epoch's sample indices
             raise ParameterError(
@@ -240,6 +280,16 @@ class NGModel(EpochModel):
                 f"machine has free ({available / 2**30:,.1f} GiB)",
             )
         return sizes
+
+    def _check_distributions(self) -> None:
+        """A softmax layer's targets must be probability distributions over >= 2 outputs."""
+        t = self.task.targets
+        if t.shape[1] < 2 or np.any(t < 0) or not np.allclose(t.sum(axis=1), 1.0):
+            raise ParameterError(
+                "output",
+                f"output={self.output!r} is invalid for task {self.task.name!r}: softmax-ce needs "
+                f"targets that are distributions over >= 2 outputs (each row >= 0, summing to 1)",
+            )
 
     @staticmethod
     def glia_layers_of(
@@ -261,17 +311,21 @@ class NGModel(EpochModel):
         return glia_layers
 
     def _build_network(self) -> None:
-        """Neurons on the nodes of a directed network space, synapses on its edges, glia on the
-        neurons."""
+        """Neurons on the nodes of a directed network space, synapses on its edges (eager) or read
+        from the mask (lazy), glia on the neurons."""
         s, sizes, last = self.state, self.layers, len(self.layers) - 1
-        graph = nx.DiGraph()
-        positions = {}
-        for layer, size in enumerate(sizes):
-            for k in range(size):
-                index = int(s.n_off[layer] + k)
-                graph.add_node(index, layer=layer)
-                positions[index] = (float(layer), (size - 1) / 2 - k)
-        self.grid = DirectedNetwork(graph, random=self.random, layout=positions)
+        positions = {
+            int(s.n_off[layer] + k): (float(layer), (size - 1) / 2 - k)
+            for layer, size in enumerate(sizes)
+            for k in range(size)
+        }
+        if self.synapse_agents == "lazy":
+            self.grid = LayeredNetwork(s, self._make_synapse, random=self.random, layout=positions)
+        else:
+            graph = nx.DiGraph()
+            for index in positions:
+                graph.add_node(index, layer=s.layer_of(index))
+            self.grid = DirectedNetwork(graph, random=self.random, layout=positions)
         self.neurons = [
             NeuroAgent(self, layer, int(s.n_off[layer] + k))
             for layer, size in enumerate(sizes)
@@ -284,8 +338,9 @@ class NGModel(EpochModel):
             has_glia = layer in self.glia_layers
             prunable = has_glia and not (self.protect_io and touches_io)
             s.prunable[s.synapses(layer)] = prunable
-            for index in range(*s.synapses(layer).indices(len(s.w))):
-                SynapseAgent(self, index, layer, int(s.pre[index]), int(s.post[index]))
+            if self.synapse_agents == "eager":
+                for index in range(*s.synapses(layer).indices(len(s.w))):
+                    self._make_synapse(index)
         self.glia_agents = []
         for neuron in self.neurons:
             if neuron.layer in self.glia_layers:
@@ -310,11 +365,21 @@ class NGModel(EpochModel):
             return nx.complete_graph(n)
         glia_graph = nx.empty_graph(n)
         if topology == "synaptic":
-            glia_of = {glia.neuron.index: glia.index for glia in self.glia_agents}
-            for pre, post in self.grid.G.edges:
-                if pre in glia_of and post in glia_of:
-                    glia_graph.add_edge(glia_of[pre], glia_of[post])
+            s = self.state
+            glia_of = np.full(len(s.b), -1)
+            glia_of[s.glia_neuron] = np.arange(n)
+            for layer in range(1, s.n_layers):  # from the arrays: no Synapse-Agent is needed
+                rows = s.synapses(layer)
+                pre, post = glia_of[s.pre[rows]], glia_of[s.post[rows]]
+                both = s.mask[rows] & (pre >= 0) & (post >= 0)
+                glia_graph.add_edges_from(zip(pre[both].tolist(), post[both].tolist(), strict=True))
         return glia_graph
+
+    def _make_synapse(self, index: int) -> SynapseAgent:
+        """The Synapse-Agent of synapse slot ``index``; it attaches itself to the space."""
+        s = self.state
+        layer = s.layer_of(int(s.post[index]))
+        return SynapseAgent(self, index, layer, int(s.pre[index]), int(s.post[index]))
 
     # -- data collection ---------------------------------------------------------------------
     @staticmethod
@@ -326,13 +391,15 @@ class NGModel(EpochModel):
         reporters = {
             "epoch": "epoch",
             "synapses": lambda m: m.synapse_count,
-            "error": "error",
-            "mse": "mse",
+            **{name: lambda m, name=name: m.measured[name] for name in self.measure()},
             "prune_orders": "prune_orders",
             "pruned": lambda m: len(m.prune_log),
+            "empty_orders": lambda m: m.prune_orders - len(m.prune_log),
         }
         if self.state.n_glia:
             reporters["mean_sig"] = lambda m: float(m.state.sig.mean())
+            for key in self.sensed_activity():
+                reporters[key] = lambda m, key=key: m.activity[key]
         for layer in range(1, len(self.layers)):
             reporters[self.layer_column(layer)] = lambda m, layer=layer: int(
                 m.state.present(layer).sum()
@@ -340,13 +407,39 @@ class NGModel(EpochModel):
         return reporters
 
     def collect(self) -> None:
-        """Measure error and MSE once, then let the DataCollector record everything."""
-        self.error, self.mse = self.evaluate()
+        """Measure once (:meth:`measure`) and the sensed activity, then let the DataCollector
+        record everything."""
+        self.measured = self.measure()
+        self.error, self.mse = self.measured["error"], self.measured["mse"]
+        self.activity = self.sensed_activity() if self.state.n_glia else {}
         self.datacollector.collect(self)
+
+    def sensed_activity(self) -> dict[str, float]:
+        """What the glia sensed in this epoch's pruning rounds (NaN for an epoch without one).
+
+        Returns
+        -------
+        dict
+            ``f_mean_l{L}``, ``f_sd_l{L}``: mean and standard deviation of ``f`` over the
+            (GA, round) pairs of glia layer ``L``; ``f_active_l{L}``: the share of those pairs
+            with ``f > 0``; ``f_active``: that share over every GA.
+        """
+        f = np.array(self.round_activity).reshape(-1, self.state.n_glia)
+        glia_layer = np.array([glia.neuron.layer for glia in self.glia_agents])
+        empty = len(f) == 0
+        stats = {}
+        for layer in self.glia_layers:
+            pairs = f[:, glia_layer == layer]
+            stats[f"f_mean_l{layer}"] = math.nan if empty else float(pairs.mean())
+            stats[f"f_sd_l{layer}"] = math.nan if empty else float(pairs.std())
+            stats[f"f_active_l{layer}"] = math.nan if empty else float((pairs > 0).mean())
+        stats["f_active"] = math.nan if empty else float((f > 0).mean())
+        return stats
 
     # -- running -----------------------------------------------------------------------------
     def run_epoch(self) -> None:
         """Training and pruning of one epoch."""
+        self.round_activity = []
         self.scheduler.run_epoch()
 
     def learned_arrays(self) -> tuple[np.ndarray, ...]:
@@ -356,61 +449,134 @@ class NGModel(EpochModel):
     # -- measurements ------------------------------------------------------------------------
     def predict(self, inputs: np.ndarray | None = None) -> np.ndarray:
         """Outputs of the network for ``inputs`` (default: all the task's patterns)."""
-        return self._forward(inputs)[1]
+        return self._forward(inputs)[-1][1]
 
-    def _forward(self, inputs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """``(a, y)`` of the output layer for ``inputs`` (default: all the task's patterns)."""
+    def _forward(self, inputs: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(a, y)`` of every layer after the input layer, for ``inputs`` (default: all the
+        task's patterns): one row a pattern."""
         s = self.state
         y = self.task.inputs if inputs is None else np.asarray(inputs, dtype=np.float64)
-        a = y
+        layers = []
         for layer in range(1, s.n_layers):
             a = y @ s.weights(layer).T + s.biases(layer)
-            y = phi_array(a, self.activation_code)
-        return a, y
+            if layer == s.n_layers - 1 and self.output_code == SOFTMAX_CE:
+                y = softmax_array(a)
+            else:
+                y = phi_array(a, self.activation_code)
+            layers.append((a, y))
+        return layers
 
-    #: Output gradient below which learning counts as stopped (see :meth:`saturation`).
+    def _slopes(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``phi'(a)`` of a layer, elementwise (:func:`~glianet.agents.functions.dphi`)."""
+        return np.vectorize(dphi, otypes=[np.float64])(a, y, self.activation_code)
+
+    #: Gradient (and spread of outputs) below which learning counts as stopped (see
+    #: :meth:`saturation`).
     SATURATION_GRADIENT = 1e-10
 
     def output_gradients(self) -> np.ndarray:
-        """``delta = (y - t) phi'(a)`` of every output neuron on every pattern of the task: what
-        backpropagation starts from (every other gradient is proportional to these)."""
-        a, y = self._forward()
-        return (y - self.task.targets) * dphi_array(a, y, self.activation_code)
+        """``delta = dE/da`` of every output neuron on every pattern of the task, under the
+        output rule (:func:`~glianet.agents.functions.output_delta`): ``(y - t) phi'(a)`` for
+        ``"sigmoid-mse"``, ``y - t`` for ``"softmax-ce"``. Backpropagation starts from these;
+        every other gradient is proportional to them."""
+        a, y = self._forward()[-1]
+        slope = 0.0 if self.output_code == SOFTMAX_CE else self._slopes(a, y)
+        return output_delta(y, self.task.targets, slope, self.output_code)
 
     def saturation(self) -> str | None:
-        """The outputs are pinned while some are wrong, so learning cannot correct them.
+        """Why learning can no longer correct the network's wrong outputs, or None (it can).
 
-        Saturated means: the error rate is above 0, and on every pattern of the task every
-        output neuron's gradient ``|delta| = |(y - t) phi'(a)|`` is at most
-        :attr:`SATURATION_GRADIENT` (a sigmoid or tanh output stuck at a bound, a ReLU output
-        dead). Every weight change of backpropagation is ``eta`` times a product with these
-        deltas, so no weight moves. A network that is right everywhere is never saturated.
-        Returns the reason, or None.
+        Backpropagation moves a weight by ``eta`` times a product of deltas, and every delta
+        of a layer is its slope ``phi'(a)`` times what comes from above. With the error rate
+        above 0, the network is saturated when, on every pattern of the task (tolerance
+        :attr:`SATURATION_GRADIENT`):
+
+        - every output delta (:meth:`output_gradients`) is 0: no weight moves (a sigmoid or
+          tanh output stuck at a bound, a ReLU output dead; a ``"softmax-ce"`` delta ``y - t``
+          vanishes only where the output is right, so this case is ``"sigmoid-mse"``'s); or
+        - a hidden layer's slopes are all 0 and its outputs are the same on every pattern:
+          nothing at or below it learns again, so the network answers every input alike, and
+          the targets differ (either output rule).
+
+        A network that is right everywhere is never saturated.
         """
+        if self.error == 0.0:
+            return None
+        cause = None
         gradient = float(np.abs(self.output_gradients()).max())
-        if self.error == 0.0 or gradient > self.SATURATION_GRADIENT:
+        if gradient <= self.SATURATION_GRADIENT:
+            cause = f"the largest output gradient is {gradient:.3g}"
+        elif np.ptp(self.task.targets, axis=0).max() > 0:
+            cause = self._collapsed_layer()
+        if cause is None:
             return None
         return (
-            f"outputs saturated in epoch {self.epoch}: error rate {self.error:g} and the largest "
-            f"output gradient {gradient:.3g} <= {self.SATURATION_GRADIENT:g}, so learning cannot "
-            f"correct them; lower eta={self.eta} or change the activation"
+            f"saturated in epoch {self.epoch}: error rate {self.error:g} and {cause}, so learning "
+            f"cannot correct it; lower eta={self.eta} or change the activation"
         )
 
+    def _collapsed_layer(self) -> str | None:
+        """The first hidden layer whose slopes are all 0 and whose outputs are the same on
+        every pattern (tolerance :attr:`SATURATION_GRADIENT`), said in words; or None."""
+        tolerance = self.SATURATION_GRADIENT
+        for layer, (a, y) in enumerate(self._forward()[:-1], start=1):
+            if np.ptp(y, axis=0).max() <= tolerance and self._slopes(a, y).max() <= tolerance:
+                return (
+                    f"hidden layer {layer} is pinned (slopes <= {tolerance:g}) to the same "
+                    "outputs on every pattern, so the network answers every input alike"
+                )
+        return None
+
     def evaluate(self) -> tuple[float, float]:
-        """(error rate at threshold 0.5, MSE) over all the task's patterns."""
+        """(error rate at threshold 0.5, MSE) over the task's training patterns."""
         outputs, targets = self.predict(), self.task.targets
-        wrong = np.any((outputs > 0.5) != (targets > 0.5), axis=1)
-        return float(wrong.mean()), float(np.mean((outputs - targets) ** 2))
+        return error_rate(outputs, targets), mean_squared_error(outputs, targets)
+
+    def measure(self) -> dict[str, float]:
+        """What is recorded each epoch on the network as it is now (one prediction a split).
+
+        Returns
+        -------
+        dict
+            ``error`` (:func:`error_rate`) and ``mse`` on the training patterns; ``accuracy``
+            (:func:`class_accuracy`) if the targets are one-hot; the same with the prefix
+            ``test_`` on the task's test split, if it has one.
+        """
+        task = self.task
+        splits = [("", task.inputs, task.targets)]
+        if task.has_test:
+            splits.append(("test_", task.test_inputs, task.test_targets))
+        measured = {}
+        for prefix, inputs, targets in splits:
+            outputs = self.predict(inputs)
+            measured[f"{prefix}error"] = error_rate(outputs, targets)
+            measured[f"{prefix}mse"] = mean_squared_error(outputs, targets)
+            if task.one_hot:
+                measured[f"{prefix}accuracy"] = class_accuracy(outputs, targets)
+        return measured
 
     @property
     def synapse_count(self) -> int:
         """Synapses left."""
         return int(self.state.mask.sum())
 
+    def synapse(self, pre: int, post: int) -> SynapseAgent:
+        """The Synapse-Agent of the synapse ``pre -> post`` (with ``synapse_agents="lazy"`` it is
+        made now if it was not asked for before).
+
+        Raises ``KeyError`` when there is no such synapse (never there, or pruned).
+        """
+        try:
+            return self.grid.G.edges[pre, post]["synapse"]
+        except KeyError:
+            message = f"there is no synapse {pre} -> {post} (never there, or pruned)"
+            raise KeyError(message) from None
+
     # -- checkpoint hooks ----------------------------------------------------------------------
     #: The arrays a checkpoint saves, with their types.
     CHECKPOINT_ARRAYS = {
         "w": np.float64, "mask": np.bool_, "b": np.float64, "cnt": np.int64, "sig": np.float64,
+        "run_mean": np.float64, "run_var": np.float64, "run_n": np.int64,
     }  # fmt: skip
     checkpoint_members = tuple(CHECKPOINT_ARRAYS)
 
@@ -433,14 +599,15 @@ class NGModel(EpochModel):
         synapses = sum(a * b for a, b in zip(layers, layers[1:], strict=False))
         shapes = {
             "w": synapses, "mask": synapses, "b": neurons, "cnt": neurons,
-            "sig": sum(layers[layer] for layer in glia_layers),
+            "sig": sum(layers[layer] for layer in glia_layers), "run_mean": neurons,
+            "run_var": neurons, "run_n": neurons,
         }  # fmt: skip
         return {name: (dtype, (shapes[name],)) for name, dtype in cls.CHECKPOINT_ARRAYS.items()}
 
     def _restore_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
         """Put back what :meth:`_checkpoint_state` saved, for ``self.epoch`` epochs run (arrays
         already checked by type and shape; their contents are checked here against the model);
-        pruned synapses leave the space.
+        pruned synapses leave the space (in lazy mode, with the mask).
 
         Raises
         ------
@@ -449,15 +616,30 @@ class NGModel(EpochModel):
         """
         self._check_restored(meta, arrays)
         s = self.state
-        for pre, post in list(self.grid.G.edges):
-            synapse = self.grid.G.edges[pre, post]["synapse"]
-            if not arrays["mask"][synapse.index]:
-                synapse.remove()
+        if self.synapse_agents == "eager":
+            for index in np.flatnonzero(s.mask & ~arrays["mask"]):
+                self.synapse(int(s.pre[index]), int(s.post[index])).remove()
         for name in self.CHECKPOINT_ARRAYS:
             getattr(s, name)[:] = arrays[name]
         s.samples_seen = int(meta["samples_seen"])
         self.prune_orders = int(meta["prune_orders"])
         self.prune_log = list(meta["prune_log"])
+
+    def _check_running_statistics(
+        self, arrays: dict[str, np.ndarray], glia: np.ndarray, seen: int
+    ) -> None:
+        """The running output statistics of the ``"running"`` reading: kept only for neurons
+        with a Glia-Agent and only under that reading, at most one sample a sample seen, the
+        untouched ones 0, no negative variance, NaN only in a diverged run."""
+        run_mean, run_var, run_n = arrays["run_mean"], arrays["run_var"], arrays["run_n"]
+        kept = glia if self.sensing_code == RUNNING else np.zeros_like(glia)
+        if (run_n < 0).any() or (run_n > seen).any() or run_n[~kept].any():
+            raise ValueError("running sample counts a run of this model cannot have")
+        if not self.diverged and (np.isnan(run_mean).any() or np.isnan(run_var).any()):
+            raise ValueError("NaN running statistics in a run that did not diverge")
+        untouched = run_n == 0
+        if run_mean[untouched].any() or run_var[untouched].any() or (run_var < 0).any():
+            raise ValueError("running statistics a run of this model cannot have")
 
     PRUNE_LOG_KEYS = {"epoch", "sample", "layer", "pre", "post", "weight"}
 
@@ -484,6 +666,7 @@ class NGModel(EpochModel):
         glia[s.glia_neuron] = True
         if (cnt < 0).any() or (cnt > seen).any() or cnt[~glia].any():
             raise ValueError("outlier counts a run of this model cannot have")
+        self._check_running_statistics(arrays, glia, seen)
         if not isinstance(log, list) or not all(
             isinstance(entry, dict) and set(entry) == self.PRUNE_LOG_KEYS for entry in log
         ):
@@ -495,6 +678,21 @@ class NGModel(EpochModel):
             raise ValueError(f"prune_orders={orders!r} is fewer than the prunes logged")
 
 
+def error_rate(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Share of patterns with any output on the wrong side of 0.5 (the paper's error)."""
+    return float(np.mean(np.any((outputs > 0.5) != (targets > 0.5), axis=1)))
+
+
+def mean_squared_error(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Mean squared difference of outputs and targets, over patterns and outputs."""
+    return float(np.mean((outputs - targets) ** 2))
+
+
+def class_accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Share of patterns whose largest output is the target's class (its largest target)."""
+    return float(np.mean(np.argmax(outputs, axis=1) == np.argmax(targets, axis=1)))
+
+
 @uses_table
 class MASDAModel(EpochModel):
     """Multi-agent stacked denoising autoencoder (SPEC §2, Kurotaki & Matsuo 2015).
@@ -502,20 +700,24 @@ class MASDAModel(EpochModel):
     Constant units hold the data (inputs and teacher labels) and a bias; reward units predict a
     constant or a stable variable unit; variable units learn features. Each epoch, unconnected
     variable units join at a depth, every sample is fed to the constants and the units compute by
-    messages, then the summed weight changes are applied, units whose score is high and whose
-    weights have settled turn stable (and become targets for the next depth), and low scorers
-    are culled and replaced. One ``step()`` is one pretraining epoch. Every parameter is a
+    messages, then the summed weight changes are applied, units whose learning has plateaued turn
+    stable (and become targets for the next depth), and units that earn little credit die
+    stochastically and are replaced. One ``step()`` is one pretraining epoch. Every parameter is a
     keyword (see ``glianet.parameters.MASDA_PARAMETERS``) and an attribute.
 
     Notes
     -----
-    Choices where the paper is silent (SPEC §2 readings are the defaults above): the reward of a
-    reward unit is ``1 - |delta|`` and a variable unit's score is the mean, over the epoch's
-    samples, of the rewards of the reward units it feeds; a unit's prediction ``v = sigmoid(a)``
+    Choices where the paper is silent (SPEC §2 and §4 readings are the defaults above): the
+    reward of a reward unit is ``1 - |delta|``; a variable unit's score is its own credit, the
+    second-order loss increase its reward units would see without its message
+    (:meth:`RewardUnit.credit`), summed over them, per sample, as a running mean over its life;
+    stability compares the error of what a unit feeds every ``stable_window`` epochs of its life
+    (:meth:`VariableUnit.consider_stability`); a unit's prediction ``v = sigmoid(a)``
     and a reward unit's ``delta = v - v_target`` (the cross-entropy gradient of a standard
     denoising autoencoder); the bias unit feeds every variable and reward unit; a new reward unit
-    starts with weight 0 from the bias; culling ties go to the older slot; weights start
-    Glorot-uniform.
+    starts with weight 0 from the bias; culling ties (``cull="fraction"``) go to the older slot;
+    stochastic culling draws one number per state-A unit old enough, in slot order; weights
+    start Glorot-uniform.
     """
 
     parameters = MASDA_PARAMETERS
@@ -537,10 +739,17 @@ class MASDAModel(EpochModel):
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
         self.collect()
 
+    @staticmethod
+    def starting_units(task, n_units: int, teacher: bool) -> int:
+        """Units a model starts with: a constant per input (and per target, with ``teacher``)
+        and a reward unit predicting each, the bias, and ``n_units`` variable units."""
+        data = task.n_inputs + (task.n_outputs if teacher else 0)
+        return 2 * data + 1 + n_units
+
     def _check_population_memory(self) -> None:
         """Refuse an ``n_units`` whose starting population (constants, their reward units and
         the variable units) does not fit this machine's free memory."""
-        start = 2 * (self.task.n_inputs + self.task.n_outputs) + 1 + self.n_units
+        start = self.starting_units(self.task, self.n_units, self.teacher)
         needed, available = UnitPopulation.bytes_needed(start), free_memory()
         if needed > available:
             raise ParameterError(
@@ -554,7 +763,8 @@ class MASDAModel(EpochModel):
         predicting each data constant (Algorithm 1's first lines)."""
         n_inputs, n_outputs = self.task.n_inputs, self.task.n_outputs
         inputs = [ConstantUnit(self, self.corruption, f"x{i}") for i in range(n_inputs)]
-        labels = [ConstantUnit(self, self.label_corruption, f"t{j}") for j in range(n_outputs)]
+        n_labels = n_outputs if self.teacher else 0
+        labels = [ConstantUnit(self, self.label_corruption, f"t{j}") for j in range(n_labels)]
         self.bias = ConstantUnit(self, 0.0, "bias")
         self.units.bias_slot = self.bias.slot
         self.data_constants = inputs + labels
@@ -668,8 +878,7 @@ class MASDAModel(EpochModel):
         new reward units), and fit this machine's memory.
         """
         size = meta.get("size")
-        task = get_task(params["task"])
-        start = 2 * (task.n_inputs + task.n_outputs) + 1 + params["n_units"]
+        start = cls.starting_units(get_task(params["task"]), params["n_units"], params["teacher"])
         most = start + 2 * params["n_units"] * params["pretrain_epochs"]
         if isinstance(size, bool) or not isinstance(size, int) or not start <= size <= most:
             raise ValueError(f"unit count {size!r} is outside {start}..{most} for these parameters")
@@ -749,9 +958,9 @@ class MASDAModel(EpochModel):
             raise ValueError("a variable unit has a depth outside 1..max_depth")
         constants = [int(s) for s in living[kind[living] == CONSTANT]]
         data, bias = meta.get("data_constants"), meta.get("bias")
-        n_data = self.task.n_inputs + self.task.n_outputs
+        n_data = self.task.n_inputs + (self.task.n_outputs if self.teacher else 0)
         if not isinstance(data, list) or len(data) != n_data or sorted([*data, bias]) != constants:
-            raise ValueError("the constant units do not match the task's inputs and targets")
+            raise ValueError("the constant units do not match the task's inputs (and targets)")
         for slot in living[kind[living] == REWARD]:
             target = arrays["target"][slot]
             if not (0 <= target < slot and alive[target] and arrays["stable"][target]):
@@ -767,6 +976,13 @@ class MASDAModel(EpochModel):
             raise ValueError("a weight where no edge is")
         if not self.diverged and not np.isfinite(W).all():
             raise ValueError("NaN or infinite weights in a run that did not diverge")
+        if not ((arrays["corruption"] >= 0) & (arrays["corruption"] <= 1)).all():  # NaN fails
+            raise ValueError("a unit's corruption rate is outside [0, 1]")
+        # A score is a running mean of credit, of either sign; a reward is 1 - |delta| <= 1.
+        if not self.diverged and not (
+            np.isfinite(arrays["score"]).all() and (arrays["reward"] <= 1).all()
+        ):
+            raise ValueError("a unit's score is not finite or its reward is above 1")
         if (arrays["born"] > self.epoch).any() or (arrays["born"] < 0).any():
             raise ValueError("a unit born after the epoch saved")
         messages, last = meta.get("messages"), meta.get("last_epoch")

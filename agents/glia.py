@@ -27,6 +27,7 @@ class GliaAgent(FixedAgent):
         self.neuron = neuron
         neuron.glia = self
         self.cell = neuron.cell
+        self.ordered = False
         self.fired = False
 
     @property
@@ -38,17 +39,28 @@ class GliaAgent(FixedAgent):
     def sig(self, value: float) -> None:
         self.model.state.slot.sig[self.index] = value
 
+    @property
+    def f(self) -> float:
+        """Activity frequency of the neuron, as sensed in the last pruning round (eq. 2.3)."""
+        return self.model.state.slot.f[self.index]
+
     def update_sig(self) -> None:
         """NA -> GA (eq. 2.4): ``sig <- clip(sig - alpha * g(f), 0, 1)`` with the NA's activity."""
         m = self.model
         f = self.neuron.report_activity()
+        m.state.slot.f[self.index] = f
         self.sig = min(1.0, max(0.0, self.sig - m.alpha * sig_step(f, m.sig_rule, m.beta)))
 
     def decide(self) -> None:
-        """GA -> NA: draw ``u ~ U(0, 1)``; fire when ``u > sig``: order a prune, set sig to 1."""
-        self.fired = self.rng.random() > self.sig
+        """GA -> NA: draw ``u ~ U(0, 1)``; order a prune when ``u > sig``.
+
+        The GA fires (sets sig to 1, and its burst spreads) when its order pruned a synapse, and
+        also when the neuron had nothing left to prune if the model's ``empty_order_resets``.
+        """
+        self.ordered = self.rng.random() > self.sig
+        pruned = self.neuron.prune_weakest_synapse() if self.ordered else None
+        self.fired = self.ordered and (pruned is not None or self.model.empty_order_resets)
         if self.fired:
-            self.neuron.prune_weakest_synapse()
             self.sig = 1.0
 
     def spread_burst(self) -> None:

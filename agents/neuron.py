@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from mesa.discrete_space import FixedAgent
 
-from glianet.agents.functions import dphi, is_outlier, phi
+from glianet.agents.functions import dphi, output_delta, phi, senses_outlier, softmax_at
 
 if TYPE_CHECKING:
     from glianet.agents.synapse import SynapseAgent
@@ -65,11 +65,20 @@ class NeuroAgent(FixedAgent):
         s.y[i] = phi(a, self.model.activation_code)
         s.net[i] = 0.0
 
+    def normalize(self) -> None:
+        """Output neuron of a softmax layer: ``y = exp(a) / sum exp(a)`` over its layer, once
+        every neuron of the layer has activated."""
+        s = self.model.state
+        layer = s.neurons(self.layer)
+        s.slot.y[self.index] = softmax_at(s.slot.a[layer], self.index - layer.start)
+
     # -- backward ----------------------------------------------------------------------------
     def output_error(self, target: float) -> None:
-        """Output neuron: responsibility for the squared error, ``(y - t) phi'(a)``."""
-        s, i = self.model.state.slot, self.index
-        s.delta[i] = (s.y[i] - target) * dphi(s.a[i], s.y[i], self.model.activation_code)
+        """Output neuron: responsibility for the loss (:func:`~glianet.agents.functions.
+        output_delta`): ``(y - t) phi'(a)`` for squared error, ``y - t`` for softmax-CE."""
+        s, i, m = self.model.state.slot, self.index, self.model
+        slope = dphi(s.a[i], s.y[i], m.activation_code)
+        s.delta[i] = output_delta(s.y[i], target, slope, m.output_code)
 
     def backpropagate(self) -> None:
         """Hidden neuron: ``delta = phi'(a) * sum(w * delta)`` over what the synapses sent back."""
@@ -84,11 +93,15 @@ class NeuroAgent(FixedAgent):
 
     # -- NA -> GA: activity ------------------------------------------------------------------
     def count_outlier(self) -> None:
-        """Count this sample if the output is an outlier among the neurons of this layer."""
-        s = self.model.state
-        layer = s.neurons(self.layer)
-        if is_outlier(s.slot.y[layer], self.index - layer.start, self.model.z):
-            s.slot.cnt[self.index] += 1
+        """Count this sample if the output is an outlier "compared with its adjacent NAs", under
+        the model's reading ``sensing`` (see :func:`~glianet.agents.functions.senses_outlier`)."""
+        m, s = self.model, self.model.state
+        slot = s.slot
+        if senses_outlier(
+            m.sensing_code, self.index, self.layer, slot.y, s.sizes, s.n_off, s.w_off, slot.mask,
+            slot.run_mean, slot.run_var, slot.run_n, m.z, m.mini_batch_size,
+        ):  # fmt: skip
+            slot.cnt[self.index] += 1
 
     def report_activity(self) -> float:
         """Activity frequency ``f = cnt / miniBatchSize`` (eq. 2.3); starts a new count."""

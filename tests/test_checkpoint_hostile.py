@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from glianet import NGModel
 from glianet.checkpoint import CheckpointError
 from glianet.model import MASDAModel
+from glianet.tasks import AnyUpperBits, Task
 
 #: What loading any file may take: CPU seconds (not wall time: the machine is shared) and
 #: bytes allocated at the peak (tracemalloc sees NumPy's buffers too).
@@ -26,27 +27,31 @@ PEAK_BYTES = 64 * 2**20
 
 NG_PARAMS = {"epochs": 10, "samples_per_epoch": 500}
 MASDA_PARAMS = {"n_units": 4, "pretrain_epochs": 5, "engine": "vectorized"}
+BITS = AnyUpperBits(6, 3)
+#: A task given as an object, with a held-out split: its four arrays go into the file.
+SPLIT = Task("split", BITS.inputs[:48], BITS.targets[:48], BITS.inputs[48:], BITS.targets[48:])
 
-
-def valid_checkpoint(model_class):
-    """The bytes of a checkpoint after one epoch."""
-    if model_class is NGModel:
-        model = NGModel(rng=1, **NG_PARAMS)
-    else:
-        model = MASDAModel(rng=1, **MASDA_PARAMS)
-    model.step()
-    return model
+#: The checkpoints the hostile files start from: NG with eager Synapse-Agents; NG with lazy
+#: ones, the running reading (its statistics saved) and a task object with a test split; MASDA.
+VARIANTS = {
+    "ng": (NGModel, NG_PARAMS),
+    "ng-lazy": (
+        NGModel, {**NG_PARAMS, "synapse_agents": "lazy", "sensing": "running", "task": SPLIT},
+    ),
+    "masda": (MASDAModel, MASDA_PARAMS),
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def valid_files(tmp_path_factory):
-    """Valid checkpoint bytes of both models."""
+    """Valid checkpoint bytes of each variant, after one epoch."""
     folder = tmp_path_factory.mktemp("valid")
     files = {}
-    for model_class in (NGModel, MASDAModel):
-        path = folder / f"{model_class.__name__}.npz"
-        valid_checkpoint(model_class).save(path)
-        files[model_class] = path.read_bytes()
+    for name, (model_class, params) in VARIANTS.items():
+        model = model_class(rng=1, **params)
+        model.step()
+        model.save(folder / f"{name}.npz")
+        files[name] = (folder / f"{name}.npz").read_bytes()
     return files
 
 
@@ -119,9 +124,9 @@ def test_a_plain_npy_file_is_refused(tmp_path):
 
 def test_deeply_nested_metadata_is_refused(tmp_path, valid_files):
     nested = "[" * 100_000 + "]" * 100_000
-    refused(NGModel, tmp_path / "nested.npz", with_meta(valid_files[NGModel], nested))
-    parsable = {**meta_of(valid_files[NGModel]), "state": json.loads("[" * 40 + "]" * 40)}
-    data = with_meta(valid_files[NGModel], parsable)
+    refused(NGModel, tmp_path / "nested.npz", with_meta(valid_files["ng"], nested))
+    parsable = {**meta_of(valid_files["ng"]), "state": json.loads("[" * 40 + "]" * 40)}
+    data = with_meta(valid_files["ng"], parsable)
     refused(NGModel, tmp_path / "deep.npz", data, "nested deeper")
 
 
@@ -130,7 +135,7 @@ def test_a_member_declaring_a_huge_array_is_refused(tmp_path, valid_files):
     np.lib.format.write_array_header_1_0(
         header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)}
     )
-    data = with_member(valid_files[NGModel], "w.npy", header.getvalue())
+    data = with_member(valid_files["ng"], "w.npy", header.getvalue())
     refused(NGModel, tmp_path / "huge.npz", data, "declares")
 
 
@@ -175,7 +180,7 @@ def bomb(valid: bytes, header_shape: tuple, zero_bytes: int) -> bytes:
 def test_a_deflate_bomb_is_refused_before_it_is_inflated(tmp_path, valid_files, consistent_header):
     zero_bytes = 2**29  # 512 MiB of zeros in about 0.5 MB
     shape = (zero_bytes // 8,) if consistent_header else (184,)
-    data = bomb(valid_files[NGModel], shape, zero_bytes)
+    data = bomb(valid_files["ng"], shape, zero_bytes)
     assert len(data) < 2**20
     refused(NGModel, tmp_path / "bomb.npz", data, "'w")
 
@@ -189,13 +194,13 @@ def test_what_is_not_a_regular_file_is_refused_without_waiting(tmp_path, kind):
 
 
 def test_metadata_asking_for_a_huge_model_is_refused_before_it_is_built(tmp_path, valid_files):
-    meta = meta_of(valid_files[NGModel])
+    meta = meta_of(valid_files["ng"])
     meta["params"]["layers"] = [6, 10**6, 1]
-    refused(NGModel, tmp_path / "layers.npz", with_meta(valid_files[NGModel], meta), "'w'")
+    refused(NGModel, tmp_path / "layers.npz", with_meta(valid_files["ng"], meta), "'w'")
 
 
 def test_unknown_and_duplicate_members_are_refused(tmp_path, valid_files):
-    members = members_of(valid_files[NGModel])
+    members = members_of(valid_files["ng"])
     extra = zip_of([*members, ("evil.npy", npy(np.zeros(3)))])
     refused(NGModel, tmp_path / "unknown.npz", extra, "unknown member 'evil.npy'")
     w = dict(members)["w.npy"]
@@ -226,12 +231,12 @@ def test_a_zip_directory_too_large_for_a_checkpoint_is_refused(tmp_path):
     ],
 )
 def test_metadata_a_run_cannot_have_is_refused(tmp_path, valid_files, change, match):
-    meta = meta_of(valid_files[NGModel])
+    meta = meta_of(valid_files["ng"])
     change(meta)
-    refused(NGModel, tmp_path / "meta.npz", with_meta(valid_files[NGModel], meta), match)
+    refused(NGModel, tmp_path / "meta.npz", with_meta(valid_files["ng"], meta), match)
 
 
-def ng_array_edit(name, edit):
+def array_edit(name, edit):
     def change(data):
         array = np.load(io.BytesIO(dict(members_of(data))[f"{name}.npy"])).copy()
         edit(array)
@@ -240,17 +245,49 @@ def ng_array_edit(name, edit):
     return change
 
 
+def set_first(value):
+    return lambda a: a.__setitem__(0, value)
+
+
+def set_last(value):
+    return lambda a: a.__setitem__(-1, value)
+
+
 @pytest.mark.parametrize(
-    ("change", "match"),
+    ("variant", "change", "match"),
     [
-        (ng_array_edit("mask", lambda a: a.fill(False)), "never prunes"),
-        (ng_array_edit("w", lambda a: a.__setitem__(0, np.nan)), "did not diverge"),
-        (ng_array_edit("sig", lambda a: a.__setitem__(0, 1.5)), "sig"),
-        (ng_array_edit("cnt", lambda a: a.__setitem__(0, 1)), "outlier counts"),
+        ("ng", array_edit("mask", lambda a: a.fill(False)), "never prunes"),
+        ("ng", array_edit("w", set_first(np.nan)), "did not diverge"),
+        ("ng", array_edit("sig", set_first(1.5)), "sig"),
+        ("ng", array_edit("cnt", set_first(1)), "outlier counts"),
+        ("ng", array_edit("run_n", set_last(1)), "running sample counts"),  # not the reading
+        ("ng-lazy", array_edit("run_n", set_first(1)), "running sample counts"),  # no glia
+        ("ng-lazy", array_edit("run_n", set_last(10**6)), "running sample counts"),
+        ("ng-lazy", array_edit("run_var", set_last(-1.0)), "running statistics"),
+        ("ng-lazy", array_edit("run_mean", set_first(0.5)), "running statistics"),  # n = 0
+        ("ng-lazy", array_edit("run_mean", set_last(np.nan)), "NaN running"),
+        ("ng-lazy", array_edit("task_test_inputs", lambda a: a.fill(np.inf)), "NaN or inf"),
+        ("masda", array_edit("corruption", set_first(1.5)), "corruption"),
+        ("masda", array_edit("score", set_last(np.nan)), "score is not finite"),
+        ("masda", array_edit("reward", set_last(1.5)), "reward is above 1"),
     ],
 )
-def test_arrays_a_run_cannot_have_are_refused(tmp_path, valid_files, change, match):
-    refused(NGModel, tmp_path / "arrays.npz", change(valid_files[NGModel]), match)
+def test_arrays_a_run_cannot_have_are_refused(tmp_path, valid_files, variant, change, match):
+    model_class = VARIANTS[variant][0]
+    refused(model_class, tmp_path / "arrays.npz", change(valid_files[variant]), match)
+
+
+def test_a_task_split_needs_both_of_its_arrays(tmp_path, valid_files):
+    members = members_of(valid_files["ng-lazy"])
+    half = zip_of([(n, d) for n, d in members if n != "task_test_targets.npy"])
+    refused(NGModel, tmp_path / "half.npz", half, "the task's arrays are missing")
+
+
+def test_a_negative_masda_score_is_a_run_s(tmp_path, valid_files):
+    """A score is a running mean of credit, which can be negative: such a file loads."""
+    data = array_edit("score", set_last(-0.25))(valid_files["masda"])
+    loaded = load_bounded(MASDAModel, write(tmp_path / "negative.npz", data))
+    assert isinstance(loaded, MASDAModel) and loaded.units.score[loaded.units.size - 1] == -0.25
 
 
 def test_masks_are_checked_against_the_guard(tmp_path):
@@ -290,9 +327,9 @@ def write(path, data):
     ],
 )
 def test_masda_metadata_a_run_cannot_have_is_refused(tmp_path, valid_files, change, match):
-    meta = meta_of(valid_files[MASDAModel])
+    meta = meta_of(valid_files["masda"])
     change(meta)
-    refused(MASDAModel, tmp_path / "m.npz", with_meta(valid_files[MASDAModel], meta), match)
+    refused(MASDAModel, tmp_path / "m.npz", with_meta(valid_files["masda"], meta), match)
 
 
 # -- anything at all ------------------------------------------------------------------------
@@ -317,8 +354,8 @@ def json_paths(value, path=()):
 
 @st.composite
 def hostile_files(draw, valid_files):
-    model_class = draw(st.sampled_from([NGModel, MASDAModel]))
-    valid = valid_files[model_class]
+    name = draw(st.sampled_from(list(VARIANTS)))
+    model_class, valid = VARIANTS[name][0], valid_files[name]
     how = draw(st.sampled_from(["bytes", "flips", "truncate", "members", "json"]))
     if how == "bytes":
         return model_class, draw(st.binary(max_size=2048))
@@ -359,8 +396,8 @@ def hostile_files(draw, valid_files):
 @pytest.fixture(scope="module")
 def warmed(valid_files, tmp_path_factory):
     """Load each valid file once, so the first example does not pay for imports."""
-    for model_class, data in valid_files.items():
-        model_class.load(write(tmp_path_factory.mktemp("warm") / "v.npz", data))
+    for name, data in valid_files.items():
+        VARIANTS[name][0].load(write(tmp_path_factory.mktemp("warm") / "v.npz", data))
     return valid_files
 
 

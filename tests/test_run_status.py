@@ -47,6 +47,43 @@ def test_saturation_means_pinned_outputs_that_are_wrong_somewhere():
     assert pinned(ones, 1000.0).saturation() is None  # pinned, but right everywhere
 
 
+#: Two outputs, one-hot (so softmax-ce applies): any of the upper bits set, or none.
+BITS = AnyUpperBits(6, 3)
+TWO = Task("two", BITS.inputs, np.hstack([BITS.targets, 1.0 - BITS.targets]))
+
+
+@pytest.mark.parametrize("output", ["sigmoid-mse", "softmax-ce"])
+def test_a_collapsed_hidden_layer_is_saturation_under_either_output(output):
+    model = NGModel(rng=0, task=TWO, layers=[6, 4, 2], output=output, **SHORT)
+    s = model.state
+
+    def hidden(weights, bias):
+        s.weights(1)[:] = weights
+        s.biases(1)[:] = bias
+        model.collect()
+        return model.saturation()
+
+    assert "hidden layer 1 is pinned" in hidden(0.0, -1000.0)  # all 0 on every pattern
+    assert hidden(0.0, 3.0) is None  # the same on every pattern, but its slopes still learn
+    spread = 1000.0 * np.random.default_rng(0).choice([-1.0, 1.0], size=(4, 6))
+    assert hidden(spread, 0.0) is None  # pinned, but apart: the output layer can still learn
+
+
+@pytest.mark.parametrize("output", ["sigmoid-mse", "softmax-ce"])
+def test_both_engines_saturate_alike_under_either_output(output):
+    runs = []
+    for engine in ("vectorized", "agents"):
+        model = NGModel(rng=0, task=TWO, layers=[6, 8, 2], output=output, eta=1e6,
+                        engine=engine, **SHORT)  # fmt: skip
+        with pytest.warns(RuntimeWarning, match="saturated"):
+            finish(model)
+        runs.append(model)
+    vectorized, agents = runs
+    assert vectorized.status == agents.status == "saturated" and vectorized.epoch < 5
+    assert vectorized.status_message == agents.status_message and vectorized.epoch == agents.epoch
+    assert np.array_equal(vectorized.state.w, agents.state.w)
+
+
 def test_a_sweep_records_a_saturated_run():
     spec = {"model": "ng", "epochs": 3, "fixed": {"samples_per_epoch": 100, "eta": 1e6}}
     with pytest.warns(RuntimeWarning, match="saturated"):
@@ -83,10 +120,13 @@ def test_a_stopped_model_does_not_step_again(eta):
 
 
 @pytest.mark.parametrize("model_class", [NGModel, MASDAModel])
-def test_targets_outside_the_unit_interval_are_refused(model_class):
+@pytest.mark.parametrize("split", ["", "test "])
+def test_targets_outside_the_unit_interval_are_refused(model_class, split):
     base = AnyUpperBits(6, 3)
-    task = Task("doubled", base.inputs, 2.0 * base.targets)
-    with pytest.raises(ParameterError, match="'doubled': targets must lie in") as error:
+    doubled = 2.0 * base.targets
+    train = base.targets if split else doubled
+    task = Task("doubled", base.inputs, train, base.inputs, doubled)
+    with pytest.raises(ParameterError, match=f"'doubled': {split}targets must lie in") as error:
         model_class(task=task)
     assert error.value.name == "task"
 
@@ -98,3 +138,17 @@ def test_masda_sizes_are_bounded():
     with pytest.raises(ParameterError, match="GiB") as error:
         MASDAModel(n_units=10**6)
     assert error.value.name == "n_units"
+
+
+def test_the_status_is_saved_in_checkpoints(tmp_path):
+    saturated = NGModel(rng=0, eta=1e6, **SHORT)
+    masda = MASDAModel(rng=0, n_units=4, pretrain_epochs=3)
+    first_reward = masda.units.reward_node[masda.data_constants[0].slot]
+    masda.units.W[first_reward, masda.bias.slot] = np.inf  # an infinite weight on an edge
+    for model in (saturated, masda):
+        with pytest.warns(RuntimeWarning, match="saturated|NaN"):
+            model.step()
+        model.save(tmp_path / "stopped.npz")
+        loaded = type(model).load(tmp_path / "stopped.npz")
+        assert loaded.status == model.status != "running" and not loaded.running
+        assert loaded.status_message == model.status_message
