@@ -15,16 +15,18 @@ from pathlib import Path
 import mesa
 import networkx as nx
 import numpy as np
-import psutil
 
 from glianet import checkpoint
 from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
 from glianet.agents.functions import (
     ACTIVATIONS,
     OUTPUTS,
+    RUNNING,
     SENSING_Z,
     SENSINGS,
     SOFTMAX_CE,
+    dphi,
+    output_delta,
     phi_array,
     softmax_array,
 )
@@ -38,7 +40,14 @@ from glianet.parameters import (
 )
 from glianet.schedules import MASDAScheduler, NGStagedScheduler
 from glianet.space import DirectedNetwork, LayeredNetwork
-from glianet.state import CONSTANT, REWARD, VARIABLE, LayeredState, UnitPopulation
+from glianet.state import (
+    CONSTANT,
+    REWARD,
+    VARIABLE,
+    LayeredState,
+    UnitPopulation,
+    free_memory,
+)
 from glianet.tasks import get_task
 
 
@@ -72,11 +81,57 @@ class EpochModel(mesa.Model):
         #: What replays this run's random draws (:meth:`twin`): the seed, or a generator state.
         self.initial_rng = initial_rng
         self.task = get_task(self.params["task"])
+        for split, targets in (("", self.task.targets), ("test ", self.task.test_targets)):
+            if targets is not None and not np.all((targets >= 0.0) & (targets <= 1.0)):
+                # Outputs are read at threshold 0.5 (NG's error rate) or are sigmoids (MASDA).
+                raise ParameterError(
+                    "task",
+                    f"task {self.task.name!r}: {split}targets must lie in [0, 1], whatever the "
+                    f"activation; they range over [{targets.min():g}, {targets.max():g}]",
+                )
         self.epoch = 0
+        #: Why the run stopped early because its weights became NaN or infinite, or None.
         self.diverged: str | None = None
+        #: Why the run stopped early because learning can no longer change its outputs
+        #: (see :meth:`saturation`), or None.
+        self.saturated: str | None = None
+
+    @property
+    def status(self) -> str:
+        """``"running"``, ``"finished"`` (all epochs run), ``"diverged"`` or ``"saturated"``
+        (stopped early; :attr:`status_message` says why)."""
+        if self.diverged:
+            return "diverged"
+        if self.saturated:
+            return "saturated"
+        return "finished" if self.epoch >= self.epochs else "running"
+
+    @property
+    def status_message(self) -> str:
+        """Why a diverged or saturated run stopped ("" otherwise)."""
+        return self.diverged or self.saturated or ""
+
+    def saturation(self) -> str | None:
+        """Why learning can no longer change the model's outputs, or None (it can). A model
+        without such a test (MASDA) is never saturated."""
+        return None
 
     def step(self) -> None:
-        """One epoch, then data collection; stop at the end or if the weights diverge."""
+        """One epoch, then data collection; stop at the end, or early if the weights diverge
+        or learning saturates.
+
+        Raises
+        ------
+        RuntimeError
+            If the model stopped early (diverged or saturated): another epoch would change
+            nothing or make NaN of the data. A finished model's ``step()`` does nothing.
+        """
+        if self.diverged or self.saturated:
+            self.running = False
+            raise RuntimeError(
+                f"{type(self).__name__} stopped in epoch {self.epoch} ({self.status}: "
+                f"{self.status_message}); it does not run again"
+            )
         if self.epoch >= self.epochs:
             self.running = False
             return
@@ -87,8 +142,13 @@ class EpochModel(mesa.Model):
             self.diverged = (
                 f"weights became NaN or infinite in epoch {self.epoch}; lower eta={self.eta}"
             )
+        else:
+            self.saturated = self.saturation()
+        if self.diverged or self.saturated:
             warnings.warn(
-                f"{type(self).__name__} stopped: {self.diverged}", RuntimeWarning, stacklevel=2
+                f"{type(self).__name__} stopped ({self.status}): {self.status_message}",
+                RuntimeWarning,
+                stacklevel=2,
             )
             self.running = False
         if self.epoch >= self.epochs:
@@ -114,11 +174,6 @@ class EpochModel(mesa.Model):
         Raises :class:`glianet.checkpoint.CheckpointError` for a file that cannot be loaded.
         """
         return checkpoint.load(cls, path)
-
-
-def free_memory() -> int:
-    """Bytes of memory this machine has available now (free and reclaimable)."""
-    return psutil.virtual_memory().available
 
 
 def _check_rng(rng):
@@ -165,7 +220,7 @@ class NGModel(EpochModel):
                 "every Synapse-Agent, so they would all be made (that is synapse_agents='eager')",
             )
         self.layers = self._check_layers()
-        self.glia_layers = self._check_glia_layers()
+        self.glia_layers = self.glia_layers_of(self.layers, self.glia_layers, self.protect_io)
         self.activation_code = ACTIVATIONS[self.activation]
         self.sensing_code = SENSINGS[self.sensing]
         if self.z is None:
@@ -236,19 +291,24 @@ class NGModel(EpochModel):
                 f"targets that are distributions over >= 2 outputs (each row >= 0, summing to 1)",
             )
 
-    def _check_glia_layers(self) -> tuple[int, ...]:
-        n_layers = len(self.layers)
-        if self.glia_layers is None:
-            first = 2 if self.protect_io else 1
+    @staticmethod
+    def glia_layers_of(
+        layers: tuple[int, ...], glia_layers: tuple[int, ...] | None, protect_io: bool
+    ) -> tuple[int, ...]:
+        """The layers whose neurons get a Glia-Agent: ``glia_layers``, checked, or those
+        ``protect_io`` implies."""
+        n_layers = len(layers)
+        if glia_layers is None:
+            first = 2 if protect_io else 1
             return tuple(range(first, n_layers - 1))
-        for layer in self.glia_layers:
+        for layer in glia_layers:
             if layer >= n_layers:
                 raise ParameterError(
                     "glia_layers",
-                    f"glia_layers={list(self.glia_layers)} is invalid: layer {layer} does not "
+                    f"glia_layers={list(glia_layers)} is invalid: layer {layer} does not "
                     f"exist (layers are 0..{n_layers - 1}; input layer 0 cannot have glia)",
                 )
-        return self.glia_layers
+        return glia_layers
 
     def _build_network(self) -> None:
         """Neurons on the nodes of a directed network space, synapses on its edges (eager) or read
@@ -389,14 +449,83 @@ class NGModel(EpochModel):
     # -- measurements ------------------------------------------------------------------------
     def predict(self, inputs: np.ndarray | None = None) -> np.ndarray:
         """Outputs of the network for ``inputs`` (default: all the task's patterns)."""
+        return self._forward(inputs)[-1][1]
+
+    def _forward(self, inputs: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(a, y)`` of every layer after the input layer, for ``inputs`` (default: all the
+        task's patterns): one row a pattern."""
         s = self.state
         y = self.task.inputs if inputs is None else np.asarray(inputs, dtype=np.float64)
+        layers = []
         for layer in range(1, s.n_layers):
             a = y @ s.weights(layer).T + s.biases(layer)
             if layer == s.n_layers - 1 and self.output_code == SOFTMAX_CE:
-                return softmax_array(a)
-            y = phi_array(a, self.activation_code)
-        return y
+                y = softmax_array(a)
+            else:
+                y = phi_array(a, self.activation_code)
+            layers.append((a, y))
+        return layers
+
+    def _slopes(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``phi'(a)`` of a layer, elementwise (:func:`~glianet.agents.functions.dphi`)."""
+        return np.vectorize(dphi, otypes=[np.float64])(a, y, self.activation_code)
+
+    #: Gradient (and spread of outputs) below which learning counts as stopped (see
+    #: :meth:`saturation`).
+    SATURATION_GRADIENT = 1e-10
+
+    def output_gradients(self) -> np.ndarray:
+        """``delta = dE/da`` of every output neuron on every pattern of the task, under the
+        output rule (:func:`~glianet.agents.functions.output_delta`): ``(y - t) phi'(a)`` for
+        ``"sigmoid-mse"``, ``y - t`` for ``"softmax-ce"``. Backpropagation starts from these;
+        every other gradient is proportional to them."""
+        a, y = self._forward()[-1]
+        slope = 0.0 if self.output_code == SOFTMAX_CE else self._slopes(a, y)
+        return output_delta(y, self.task.targets, slope, self.output_code)
+
+    def saturation(self) -> str | None:
+        """Why learning can no longer correct the network's wrong outputs, or None (it can).
+
+        Backpropagation moves a weight by ``eta`` times a product of deltas, and every delta
+        of a layer is its slope ``phi'(a)`` times what comes from above. With the error rate
+        above 0, the network is saturated when, on every pattern of the task (tolerance
+        :attr:`SATURATION_GRADIENT`):
+
+        - every output delta (:meth:`output_gradients`) is 0: no weight moves (a sigmoid or
+          tanh output stuck at a bound, a ReLU output dead; a ``"softmax-ce"`` delta ``y - t``
+          vanishes only where the output is right, so this case is ``"sigmoid-mse"``'s); or
+        - a hidden layer's slopes are all 0 and its outputs are the same on every pattern:
+          nothing at or below it learns again, so the network answers every input alike, and
+          the targets differ (either output rule).
+
+        A network that is right everywhere is never saturated.
+        """
+        if self.error == 0.0:
+            return None
+        cause = None
+        gradient = float(np.abs(self.output_gradients()).max())
+        if gradient <= self.SATURATION_GRADIENT:
+            cause = f"the largest output gradient is {gradient:.3g}"
+        elif np.ptp(self.task.targets, axis=0).max() > 0:
+            cause = self._collapsed_layer()
+        if cause is None:
+            return None
+        return (
+            f"saturated in epoch {self.epoch}: error rate {self.error:g} and {cause}, so learning "
+            f"cannot correct it; lower eta={self.eta} or change the activation"
+        )
+
+    def _collapsed_layer(self) -> str | None:
+        """The first hidden layer whose slopes are all 0 and whose outputs are the same on
+        every pattern (tolerance :attr:`SATURATION_GRADIENT`), said in words; or None."""
+        tolerance = self.SATURATION_GRADIENT
+        for layer, (a, y) in enumerate(self._forward()[:-1], start=1):
+            if np.ptp(y, axis=0).max() <= tolerance and self._slopes(a, y).max() <= tolerance:
+                return (
+                    f"hidden layer {layer} is pinned (slopes <= {tolerance:g}) to the same "
+                    "outputs on every pattern, so the network answers every input alike"
+                )
+        return None
 
     def evaluate(self) -> tuple[float, float]:
         """(error rate at threshold 0.5, MSE) over the task's training patterns."""
@@ -449,6 +578,7 @@ class NGModel(EpochModel):
         "w": np.float64, "mask": np.bool_, "b": np.float64, "cnt": np.int64, "sig": np.float64,
         "run_mean": np.float64, "run_var": np.float64, "run_n": np.int64,
     }  # fmt: skip
+    checkpoint_members = tuple(CHECKPOINT_ARRAYS)
 
     def _checkpoint_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """What a checkpoint holds beyond the parameters and random states: (meta, arrays)."""
@@ -460,20 +590,32 @@ class NGModel(EpochModel):
         }
         return meta, {name: getattr(s, name) for name in self.CHECKPOINT_ARRAYS}
 
-    def _checkpoint_arrays(self, meta: dict) -> dict[str, tuple]:
-        """The arrays loading must find: name -> (dtype, shape)."""
-        return {
-            name: (dtype, getattr(self.state, name).shape)
-            for name, dtype in self.CHECKPOINT_ARRAYS.items()
-        }
+    @classmethod
+    def _checkpoint_arrays(cls, params: dict, meta: dict) -> dict[str, tuple]:
+        """The arrays loading must find, from the checked parameters: name -> (dtype, shape)."""
+        layers = params["layers"]
+        glia_layers = cls.glia_layers_of(layers, params["glia_layers"], params["protect_io"])
+        neurons = sum(layers)
+        synapses = sum(a * b for a, b in zip(layers, layers[1:], strict=False))
+        shapes = {
+            "w": synapses, "mask": synapses, "b": neurons, "cnt": neurons,
+            "sig": sum(layers[layer] for layer in glia_layers), "run_mean": neurons,
+            "run_var": neurons, "run_n": neurons,
+        }  # fmt: skip
+        return {name: (dtype, (shapes[name],)) for name, dtype in cls.CHECKPOINT_ARRAYS.items()}
 
     def _restore_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
-        """Put back what :meth:`_checkpoint_state` saved (arrays already checked by type and
-        shape); pruned synapses leave the space (in lazy mode, with the mask)."""
+        """Put back what :meth:`_checkpoint_state` saved, for ``self.epoch`` epochs run (arrays
+        already checked by type and shape; their contents are checked here against the model);
+        pruned synapses leave the space (in lazy mode, with the mask).
+
+        Raises
+        ------
+        ValueError
+            Naming what does not fit the model.
+        """
+        self._check_restored(meta, arrays)
         s = self.state
-        sig = arrays["sig"]
-        if not np.all(np.isfinite(sig)) or (sig < 0).any() or (sig > 1).any():
-            raise ValueError("sig values outside [0, 1]")
         if self.synapse_agents == "eager":
             for index in np.flatnonzero(s.mask & ~arrays["mask"]):
                 self.synapse(int(s.pre[index]), int(s.post[index])).remove()
@@ -482,6 +624,58 @@ class NGModel(EpochModel):
         s.samples_seen = int(meta["samples_seen"])
         self.prune_orders = int(meta["prune_orders"])
         self.prune_log = list(meta["prune_log"])
+
+    def _check_running_statistics(
+        self, arrays: dict[str, np.ndarray], glia: np.ndarray, seen: int
+    ) -> None:
+        """The running output statistics of the ``"running"`` reading: kept only for neurons
+        with a Glia-Agent and only under that reading, at most one sample a sample seen, the
+        untouched ones 0, no negative variance, NaN only in a diverged run."""
+        run_mean, run_var, run_n = arrays["run_mean"], arrays["run_var"], arrays["run_n"]
+        kept = glia if self.sensing_code == RUNNING else np.zeros_like(glia)
+        if (run_n < 0).any() or (run_n > seen).any() or run_n[~kept].any():
+            raise ValueError("running sample counts a run of this model cannot have")
+        if not self.diverged and (np.isnan(run_mean).any() or np.isnan(run_var).any()):
+            raise ValueError("NaN running statistics in a run that did not diverge")
+        untouched = run_n == 0
+        if run_mean[untouched].any() or run_var[untouched].any() or (run_var < 0).any():
+            raise ValueError("running statistics a run of this model cannot have")
+
+    PRUNE_LOG_KEYS = {"epoch", "sample", "layer", "pre", "post", "weight"}
+
+    def _check_restored(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        """What a run of this model could have left after ``self.epoch`` epochs, or ValueError."""
+        s, mask = self.state, arrays["mask"]
+        seen, orders, log = (meta.get(k) for k in ("samples_seen", "prune_orders", "prune_log"))
+        if isinstance(seen, bool) or seen != self.epoch * self.samples_per_epoch:
+            raise ValueError(f"samples_seen={seen!r} is not {self.epoch} epochs' samples")
+        sig = arrays["sig"]
+        if not np.all((sig >= 0) & (sig <= 1)):  # NaN fails too
+            raise ValueError("sig values outside [0, 1]")
+        if not self.diverged and not all(np.isfinite(arrays[n]).all() for n in ("w", "b")):
+            raise ValueError("NaN or infinite weights in a run that did not diverge")
+        pruned = ~mask
+        if (pruned & ~s.prunable).any() or (pruned.any() and not self.pruning):
+            raise ValueError("a synapse the model never prunes is missing from the mask")
+        if (arrays["w"][pruned] != 0).any():
+            raise ValueError("a pruned synapse has a weight")
+        incoming = np.bincount(s.post[mask], minlength=len(s.b))
+        if self.keep_last_synapse and (incoming[self.layers[0] :] == 0).any():
+            raise ValueError("a neuron lost its last incoming synapse, which the guard forbids")
+        cnt, glia = arrays["cnt"], np.zeros(len(s.b), dtype=bool)
+        glia[s.glia_neuron] = True
+        if (cnt < 0).any() or (cnt > seen).any() or cnt[~glia].any():
+            raise ValueError("outlier counts a run of this model cannot have")
+        self._check_running_statistics(arrays, glia, seen)
+        if not isinstance(log, list) or not all(
+            isinstance(entry, dict) and set(entry) == self.PRUNE_LOG_KEYS for entry in log
+        ):
+            raise ValueError("prune_log is not a list of prunes")
+        logged = sorted((entry["pre"], entry["post"]) for entry in log)
+        if logged != sorted(zip(s.pre[pruned].tolist(), s.post[pruned].tolist(), strict=True)):
+            raise ValueError("prune_log does not name the pruned synapses")
+        if isinstance(orders, bool) or not isinstance(orders, int) or orders < len(log):
+            raise ValueError(f"prune_orders={orders!r} is fewer than the prunes logged")
 
 
 def error_rate(outputs: np.ndarray, targets: np.ndarray) -> float:
@@ -531,8 +725,7 @@ class MASDAModel(EpochModel):
 
     def __init__(self, rng: int | np.random.Generator | None = None, **params) -> None:
         super().__init__(rng=rng, **params)
-        if not np.all((self.task.targets >= 0) & (self.task.targets <= 1)):
-            raise ParameterError("task", f"task {self.task.name!r}: targets must lie in [0, 1]")
+        self._check_population_memory()
         self.units = UnitPopulation(random=self.random)
         self.grid = self.units.grid
         self.messages = 0
@@ -545,6 +738,25 @@ class MASDAModel(EpochModel):
             VariableUnit(self, f"h{k}")
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
         self.collect()
+
+    @staticmethod
+    def starting_units(task, n_units: int, teacher: bool) -> int:
+        """Units a model starts with: a constant per input (and per target, with ``teacher``)
+        and a reward unit predicting each, the bias, and ``n_units`` variable units."""
+        data = task.n_inputs + (task.n_outputs if teacher else 0)
+        return 2 * data + 1 + n_units
+
+    def _check_population_memory(self) -> None:
+        """Refuse an ``n_units`` whose starting population (constants, their reward units and
+        the variable units) does not fit this machine's free memory."""
+        start = self.starting_units(self.task, self.n_units, self.teacher)
+        needed, available = UnitPopulation.bytes_needed(start), free_memory()
+        if needed > available:
+            raise ParameterError(
+                "n_units",
+                f"n_units={self.n_units:,} makes {start:,} units, which need about "
+                f"{needed / 2**30:,.1f} GiB; this machine has {available / 2**30:,.1f} GiB free",
+            )
 
     def _create_constants(self) -> None:
         """Constant units for every input and teacher dimension and the bias, and a reward unit
@@ -655,23 +867,40 @@ class MASDAModel(EpochModel):
         }
         return meta, arrays
 
-    def _checkpoint_arrays(self, meta: dict) -> dict[str, tuple]:
-        """The arrays loading must find: name -> (dtype, shape), for ``meta["size"]`` units."""
+    checkpoint_members = (*UnitPopulation.PER_UNIT, "W", "edges")
+
+    @classmethod
+    def _checkpoint_arrays(cls, params: dict, meta: dict) -> dict[str, tuple]:
+        """The arrays loading must find: name -> (dtype, shape), for ``meta["size"]`` units.
+
+        ``size`` must lie between the starting population and the most units a run of these
+        parameters can create (each epoch at most ``n_units`` replacements and ``n_units``
+        new reward units), and fit this machine's memory.
+        """
         size = meta.get("size")
-        if isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= 10**6:
-            raise ValueError(f"implausible unit count {size!r}")
+        start = cls.starting_units(get_task(params["task"]), params["n_units"], params["teacher"])
+        most = start + 2 * params["n_units"] * params["pretrain_epochs"]
+        if isinstance(size, bool) or not isinstance(size, int) or not start <= size <= most:
+            raise ValueError(f"unit count {size!r} is outside {start}..{most} for these parameters")
+        if UnitPopulation.bytes_needed(size) > free_memory():
+            raise ValueError(f"{size:,} units do not fit this machine's free memory")
         expected = {name: (dtype, (size,)) for name, (dtype, _) in UnitPopulation.PER_UNIT.items()}
         expected["W"] = (np.float64, (size, size))
-        return expected  # the edge list's length is free; _restore_state checks it
+        expected["edges"] = (np.int64, (None, 2))
+        return expected
 
     def _restore_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
-        """Replace the constructor's population with the saved one, slot by slot."""
+        """Replace the constructor's population with the saved one, slot by slot, after
+        checking it is one a run of this model could have left.
+
+        Raises
+        ------
+        ValueError
+            Naming what does not fit the model.
+        """
         size = meta["size"]
-        edges = arrays.get("edges")
-        if edges is None or edges.dtype != np.int64 or edges.ndim != 2 or edges.shape[1] != 2:
-            raise ValueError("array 'edges' is missing or not (n, 2) int64")
-        if edges.size and (edges.min() < 0 or edges.max() >= size):
-            raise ValueError("an edge names a unit that does not exist")
+        edges = arrays["edges"]
+        self._check_population(meta, arrays)
         for unit in list(self.units.unit_by_slot.values()):
             unit.remove()
         self.units = UnitPopulation(random=self.random, capacity=max(size, 1))
@@ -703,3 +932,70 @@ class MASDAModel(EpochModel):
         self.constants = [*self.data_constants, self.bias]
         self.messages = int(meta["messages"])
         self.last_epoch = dict(meta["last_epoch"])
+
+    def _check_population(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        """What a run of this model could have left after ``self.epoch`` epochs, or ValueError."""
+        size, edges, W = meta["size"], arrays["edges"], arrays["W"]
+        kind, alive, depth = arrays["kind"], arrays["alive"], arrays["depth"]
+        living = np.flatnonzero(alive)
+        names = meta.get("names")
+        if (
+            not isinstance(names, dict)
+            or set(names) != {str(s) for s in living}
+            or not all(isinstance(name, str) for name in names.values())
+        ):
+            raise ValueError("the units' names do not match the living units")
+        noise = meta.get("noise")
+        if not isinstance(noise, dict) or set(noise) != set(names):
+            raise ValueError("the units' noise states do not match the living units")
+        if not np.isin(kind, (CONSTANT, VARIABLE, REWARD)).all():
+            raise ValueError("a unit has an unknown kind")
+        variables = living[kind[living] == VARIABLE]
+        if len(variables) != self.n_units:
+            raise ValueError(f"{len(variables)} variable units; n_units={self.n_units}")
+        joined = depth[variables]
+        if not ((joined == -1) | ((joined >= 1) & (joined <= self.max_depth))).all():
+            raise ValueError("a variable unit has a depth outside 1..max_depth")
+        constants = [int(s) for s in living[kind[living] == CONSTANT]]
+        data, bias = meta.get("data_constants"), meta.get("bias")
+        n_data = self.task.n_inputs + (self.task.n_outputs if self.teacher else 0)
+        if not isinstance(data, list) or len(data) != n_data or sorted([*data, bias]) != constants:
+            raise ValueError("the constant units do not match the task's inputs (and targets)")
+        for slot in living[kind[living] == REWARD]:
+            target = arrays["target"][slot]
+            if not (0 <= target < slot and alive[target] and arrays["stable"][target]):
+                raise ValueError(f"reward unit {slot} predicts no stable unit before it")
+        if edges.size and (
+            edges.min() < 0 or edges.max() >= size
+            or not alive[edges].all() or (edges[:, 0] == edges[:, 1]).any()
+        ):  # fmt: skip
+            raise ValueError("an edge joins units that do not exist")
+        on_edge = np.zeros((size, size), dtype=bool)
+        on_edge[edges[:, 1], edges[:, 0]] = True
+        if W[~on_edge].any():
+            raise ValueError("a weight where no edge is")
+        if not self.diverged and not np.isfinite(W).all():
+            raise ValueError("NaN or infinite weights in a run that did not diverge")
+        if not ((arrays["corruption"] >= 0) & (arrays["corruption"] <= 1)).all():  # NaN fails
+            raise ValueError("a unit's corruption rate is outside [0, 1]")
+        # A score is a running mean of credit, of either sign; a reward is 1 - |delta| <= 1.
+        if not self.diverged and not (
+            np.isfinite(arrays["score"]).all() and (arrays["reward"] <= 1).all()
+        ):
+            raise ValueError("a unit's score is not finite or its reward is above 1")
+        if (arrays["born"] > self.epoch).any() or (arrays["born"] < 0).any():
+            raise ValueError("a unit born after the epoch saved")
+        messages, last = meta.get("messages"), meta.get("last_epoch")
+        if isinstance(messages, bool) or not isinstance(messages, int) or messages < 0:
+            raise ValueError(f"messages={messages!r} is not a count")
+        if (
+            not isinstance(last, dict)
+            or set(last) != {"culled", "created", "stabilized"}
+            or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in last.values()
+            )
+        ):
+            raise ValueError("last_epoch is not the counts of an epoch")
+        entropy = meta.get("seed_sequence_entropy")
+        if isinstance(entropy, bool) or not isinstance(entropy, int) or not 0 <= entropy < 2**63:
+            raise ValueError("seed_sequence_entropy is not a 63-bit seed")

@@ -745,8 +745,10 @@ MASDA_PARAMETERS = ParameterTable(
             2,
             "int",
             "max depth",
-            "Deepest depth a variable unit may take.",
+            "Deepest depth a variable unit may take (at most 100: the data has three "
+            "columns per depth, and a depth needs a stable unit at every depth below it).",
             low=1,
+            high=100,
             ui=(1, 5, 1),
         ),
         Parameter(

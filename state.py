@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
+import psutil
 
 from glianet.space import DirectedNetwork
 
@@ -23,6 +24,12 @@ if TYPE_CHECKING:
     from random import Random
 
     from glianet.agents.masda import Unit
+
+def free_memory() -> int:
+    """Bytes of memory this machine has available now (free and reclaimable): what the
+    models' and checkpoints' size checks compare with."""
+    return psutil.virtual_memory().available
+
 
 #: Arrays with one slot per neuron, per synapse and per glia agent.
 NEURON_ARRAYS = ("b", "a", "y", "net", "back", "delta", "cnt", "run_mean", "run_var", "run_n")
@@ -185,6 +192,19 @@ class UnitPopulation:
         "credit_sum": (np.float64, 0.0), "reward": (np.float64, 0.0),
         "error_mark": (np.float64, 0.0), "error_sum": (np.float64, 0.0), "v": (np.float64, 0.0),
     }  # fmt: skip
+
+    #: Memory of one unit beyond its rows of ``W`` and ``dW``: its agent, node and edges
+    #: (measured with tracemalloc: about 2,200 bytes at 2,000 units).
+    BYTES_PER_UNIT = 3000
+
+    @classmethod
+    def bytes_needed(cls, units: int) -> int:
+        """Memory a population of ``units`` takes: ``W`` and ``dW`` at the capacity the doubling
+        reaches, plus the agents."""
+        capacity = 64
+        while capacity < units:
+            capacity *= 2
+        return 16 * capacity * capacity + cls.BYTES_PER_UNIT * units
 
     def __init__(self, random: Random | None = None, capacity: int = 64) -> None:
         self.size = 0

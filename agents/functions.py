@@ -138,6 +138,14 @@ def sig_step(f, rule: str, beta: float):
     return g[()] if g.ndim == 0 else g
 
 
+def deviation(value: float, centre: float, power: int) -> float:
+    """``(value - centre) ** power`` for ``power`` 1 or 2, multiplied out: Python's float power
+    raises OverflowError where the compiled engine gives inf, and both engines must see the
+    same run."""
+    d = value - centre
+    return d * d if power == 2 else d
+
+
 def mean_std(values, ddof: int) -> tuple[float, float]:
     """Mean and standard deviation of ``values`` (the outlier test's scale); the std divides by
     ``n - ddof``: ``ddof = 0`` the population std, ``ddof = 1`` the sample std."""
@@ -148,7 +156,7 @@ def mean_std(values, ddof: int) -> tuple[float, float]:
     mean /= n
     var = 0.0
     for k in range(n):
-        var += (values[k] - mean) ** 2
+        var += deviation(values[k], mean, 2)
     return mean, math.sqrt(var / (n - ddof)) if n > ddof else 0.0
 
 
@@ -175,19 +183,19 @@ def synaptic_sum(i, layer, y, sizes, n_off, w_off, mask, centre: float, power: i
     """``sum (y_k - centre) ** power`` and the count over neuron ``i`` and every neuron joined
     to it by a synapse that is still there (its pre neurons in ``layer - 1``, its post neurons
     in ``layer + 1``)."""
-    total = (y[i] - centre) ** power
+    total = deviation(y[i], centre, power)
     count = 1
     j = i - n_off[layer]
     fan_in = sizes[layer - 1]
     row = w_off[layer] + j * fan_in
     for k in range(fan_in):
         if mask[row + k]:
-            total += (y[n_off[layer - 1] + k] - centre) ** power
+            total += deviation(y[n_off[layer - 1] + k], centre, power)
             count += 1
     if layer + 1 < len(sizes):
         for j_post in range(sizes[layer + 1]):
             if mask[w_off[layer + 1] + j_post * sizes[layer] + j]:
-                total += (y[n_off[layer + 1] + j_post] - centre) ** power
+                total += deviation(y[n_off[layer + 1] + j_post], centre, power)
                 count += 1
     return total, count
 

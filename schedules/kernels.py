@@ -90,8 +90,9 @@ output_delta = jit(functions.output_delta)
 # The sensing rules call each other; compiled code calls them as they are (their source is in
 # SOURCES, so an edit to any of them recompiles the kernels).
 for rule in (
-    functions.mean_std, functions.deviates, functions.is_outlier, functions.synaptic_sum,
-    functions.is_synaptic_outlier, functions.is_running_outlier, functions.senses_outlier,
+    functions.deviation, functions.mean_std, functions.deviates, functions.is_outlier,
+    functions.synaptic_sum, functions.is_synaptic_outlier, functions.is_running_outlier,
+    functions.senses_outlier,
 ):  # fmt: skip
     register_jitable(rule)
 

@@ -52,8 +52,8 @@ def execute_run(run: Run) -> pd.DataFrame:
     -------
     DataFrame
         One row per collected epoch (``kind="epoch"``) and one summary row (``kind="summary"``)
-        holding the final values, ``status`` ("ok", "failed" or "diverged"), the error message
-        and the wall time.
+        holding the final values, ``status`` ("ok", "failed", "diverged" or "saturated"), the
+        error message and the wall time.
     """
     start = time.perf_counter()
     model, status, message = None, "ok", ""
@@ -61,8 +61,8 @@ def execute_run(run: Run) -> pd.DataFrame:
         model = run.build()
         while model.running:
             model.step()
-        if model.diverged:
-            status, message = "diverged", model.diverged
+        if model.diverged or model.saturated:
+            status, message = model.status, model.status_message
     except Exception as error:  # a failing run is a result, not the end of the sweep
         status = "failed"
         message = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}"
@@ -198,7 +198,8 @@ def run_sweep(
     scheduler : str, optional
         Address of an existing Dask scheduler (``tcp://host:port``); implies ``backend="dask"``.
     retry_failed : bool
-        Run again the runs recorded as failed or diverged (default: they count as done).
+        Run again the runs recorded as failed, diverged or saturated (default: they count as
+        done).
     progress : bool
         Show a progress bar.
 

@@ -104,10 +104,22 @@ def test_wrong_version_fails_cleanly(checkpoint_file):
 
 def test_a_checkpoint_of_the_old_format_names_its_version(checkpoint_file):
     meta = read_meta(checkpoint_file)
-    old = {k: v for k, v in meta.items() if k not in ("state", "diverged")}
+    old = {k: v for k, v in meta.items() if k not in ("state", "diverged", "saturated")}
     old.update(version=1, collection_times=[0.0], **meta["state"])  # glianet 0.1's layout
     rewrite(checkpoint_file, meta=old)
-    with pytest.raises(CheckpointError, match="checkpoint version 1; this glianet reads version 3"):
+    reason = r"checkpoint version 1 \(glianet 0.1's layout\); this glianet reads version 4"
+    with pytest.raises(CheckpointError, match=reason):
+        NGModel.load(checkpoint_file)
+
+
+def test_a_version_3_checkpoint_is_refused_with_its_reason(checkpoint_file):
+    meta = read_meta(checkpoint_file)
+    v3 = {k: v for k, v in meta.items() if k != "saturated"}  # version 3 had no saturated status
+    rewrite(checkpoint_file, meta={**v3, "version": 3})
+    with pytest.raises(
+        CheckpointError, match=r"checkpoint version 3 \(written before the saturated status.*"
+        r"\); this glianet reads version 4",
+    ):  # fmt: skip
         NGModel.load(checkpoint_file)
 
 
