@@ -117,13 +117,12 @@ def test_a_message_still_in_flight_at_the_end_of_an_epoch_stops_the_run():
     scheduler = model.scheduler
     post, late = scheduler.post, []
 
-    def late_post(message):  # the first message cannot arrive within the epoch's time
+    def late_post(sender, messages):  # the first ones cannot arrive within the epoch's time
         if late:
-            post(message)
+            post(sender, messages)
             return
-        late.append(message)
-        scheduler.in_flight.add(message)
-        model.schedule_event(message, at=model.time + 5.0)
+        late.append(messages)
+        scheduler.post_at(model.time + 5.0, messages)
 
     scheduler.post = late_post
     with pytest.raises(MessagesInFlightError, match="still in flight"):
