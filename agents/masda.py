@@ -10,6 +10,8 @@ Weight changes are accumulated and applied by the model at the end of the epoch.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
@@ -145,7 +147,7 @@ class Unit(FixedAgent):
             messages.append(Message(TARGET, u[reward_node], self, v))
         self.model.scheduler.post(self, messages)
 
-    def prev_inputs(self) -> zip:
+    def prev_inputs(self) -> Iterator[tuple[Unit, float]]:
         """Pairs ``(prev node, its weight)`` in the order of the prev nodes (weights as Python
         floats: they are summed one by one)."""
         u = self.model.units

@@ -40,8 +40,8 @@ def cyclic_gc_paused() -> Iterator[None]:
 
     An epoch of messages makes millions of short-lived message objects; they hold no reference
     cycles and die by reference counting, but their number triggers the collector's full
-    passes, each of which scans every object of the model (a third of the engine's time).
-    The collector is switched back on afterwards if it was on.
+    passes, each of which scans every object of the model (about 30 % of the engine's time
+    on digits). The collector is switched back on afterwards if it was on.
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -1,6 +1,7 @@
 """MASDA: messages compute a denoising autoencoder's gradients; engines and latency agree."""
 
 import copy
+import gc
 
 import numpy as np
 import pandas as pd
@@ -129,6 +130,7 @@ def test_a_message_still_in_flight_at_the_end_of_an_epoch_stops_the_run():
     scheduler.post = late_post
     with pytest.raises(MessagesInFlightError, match="still in flight"):
         model.step()
+    assert gc.isenabled(), "the garbage collector paused for the messages is back on"
 
 
 GROWING = {"n_units": 16, "stable_window": 3, "stable_age": 6, "stable_tol": 0.2, "min_age": 2,
