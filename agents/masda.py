@@ -69,12 +69,12 @@ class Unit(FixedAgent):
 
     # -- Table 1 ----------------------------------------------------------------------------
     @property
-    def next_nodes(self) -> list[Unit]:
+    def next_nodes(self) -> tuple[Unit, ...]:
         """Units that receive this unit's forward messages, in slot order."""
         return self.model.units.successors(self)
 
     @property
-    def prev_nodes(self) -> list[Unit]:
+    def prev_nodes(self) -> tuple[Unit, ...]:
         """Units whose forward messages this unit waits for, in slot order."""
         return self.model.units.predecessors(self)
 
