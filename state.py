@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import psutil
@@ -166,6 +166,15 @@ class LayeredState:
 CONSTANT, VARIABLE, REWARD = 0, 1, 2
 
 
+class Neighbours(NamedTuple):
+    """A MASDA unit's place in the unit graph, each part in slot order."""
+
+    prev: tuple[Unit, ...]  #: units whose forward messages it waits for
+    next: tuple[Unit, ...]  #: units it sends its forward messages to
+    rewards: tuple[Unit, ...]  #: the reward units among ``next`` (they answer backward)
+    prev_slots: np.ndarray  #: the slots of ``prev`` (for reading its row of ``W``)
+
+
 class UnitPopulation:
     """MASDA's units: their arrays, their graph (the model's space) and the queries of
     Algorithm 1, one slot per unit ever created (slots are never reused).
@@ -217,6 +226,9 @@ class UnitPopulation:
         self.unit_by_slot: dict[int, Unit] = {}
         self.bias_slot = -1
         self._edges: tuple | None = None  # edge_mask() cache: ((graph version, size), mask)
+        # neighbours() cache: Neighbours by slot, for the graph version _wired_version
+        self._wiring: dict[int, Neighbours] = {}
+        self._wired_version = -1
 
     # -- units coming and going ----------------------------------------------------------------
     def allocate(self, kind: int, depth: int, corruption: float) -> int:
@@ -266,21 +278,40 @@ class UnitPopulation:
         """The unit in ``slot``."""
         return self.unit_by_slot[int(slot)]
 
-    def successors(self, unit: Unit) -> list[Unit]:
-        """Next nodes of ``unit`` in slot order."""
-        return [self.unit_by_slot[s] for s in self.grid.downstream(unit.slot)]
+    def neighbours(self, unit: Unit) -> Neighbours:
+        """``unit``'s place in the graph (see :class:`Neighbours`), which a unit asks on every
+        message it receives: cached until the graph changes, so it is built once per unit and
+        topology, not per message. Callers must not modify it."""
+        if self._wired_version == self.grid.version:
+            found = self._wiring.get(unit.slot)
+            if found is not None:
+                return found
+        else:
+            self._wiring, self._wired_version = {}, self.grid.version
+        by_slot = self.unit_by_slot
+        prev_slots = np.array(self.grid.upstream(unit.slot), dtype=np.int64)
+        nxt = tuple(by_slot[s] for s in self.grid.downstream(unit.slot))
+        found = self._wiring[unit.slot] = Neighbours(
+            prev=tuple(by_slot[s] for s in prev_slots.tolist()), next=nxt,
+            rewards=tuple(n for n in nxt if self.kind[n.slot] == REWARD), prev_slots=prev_slots,
+        )  # fmt: skip
+        return found
 
-    def predecessors(self, unit: Unit) -> list[Unit]:
+    def successors(self, unit: Unit) -> tuple[Unit, ...]:
+        """Next nodes of ``unit`` in slot order."""
+        return self.neighbours(unit).next
+
+    def predecessors(self, unit: Unit) -> tuple[Unit, ...]:
         """Prev nodes of ``unit`` in slot order."""
-        return [self.unit_by_slot[s] for s in self.grid.upstream(unit.slot)]
+        return self.neighbours(unit).prev
 
     def in_degree(self, unit: Unit) -> int:
         """How many prev nodes ``unit`` waits for."""
-        return self.grid.G.in_degree(unit.slot)
+        return len(self.neighbours(unit).prev)
 
-    def reward_successors(self, unit: Unit) -> list[Unit]:
+    def reward_successors(self, unit: Unit) -> tuple[Unit, ...]:
         """The reward units among ``unit``'s next nodes (the ones that answer backward)."""
-        return [n for n in self.successors(unit) if self.kind[n.slot] == REWARD]
+        return self.neighbours(unit).rewards
 
     def slots(self, kind: int) -> np.ndarray:
         """Slots of the living units of ``kind``, in order."""

@@ -10,6 +10,8 @@ Weight changes are accumulated and applied by the model at the end of the epoch.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
@@ -21,16 +23,16 @@ FORWARD, BACKWARD, TARGET = 0, 1, 2
 
 
 class Message:
-    """A message in flight: an event on the model's event list that delivers itself.
+    """A message in flight, on the model's event list until it delivers itself (calling it).
 
     ``kind`` is FORWARD (a value, or 0), BACKWARD (``w * delta``, a reward and a credit) or
     TARGET (a target unit showing its own reward unit its true value, which the paper lets a
-    reward unit read; as a message it keeps the run causal whatever the latency). Mesa holds
-    event callbacks by weak reference, so the scheduler keeps each message in ``in_flight``
-    until delivered.
+    reward unit read; as a message it keeps the run causal whatever the latency). The scheduler
+    delivers the messages due at one time by one event, in the order they were posted
+    (:class:`~glianet.schedules.masda.MessageBatch`).
     """
 
-    __slots__ = ("kind", "receiver", "sender", "value", "reward", "credit", "__weakref__")
+    __slots__ = ("kind", "receiver", "sender", "value", "reward", "credit")
 
     def __init__(
         self, kind: int, receiver: Unit, sender: Unit, value: float, reward: float = 0.0,
@@ -46,7 +48,6 @@ class Message:
             self.receiver.receive_backward(self.sender, self.value, self.reward, self.credit)
         else:
             self.receiver.receive_target(self.value)
-        self.receiver.model.scheduler.delivered(self)
 
 
 class Unit(FixedAgent):
@@ -68,12 +69,12 @@ class Unit(FixedAgent):
 
     # -- Table 1 ----------------------------------------------------------------------------
     @property
-    def next_nodes(self) -> list[Unit]:
+    def next_nodes(self) -> tuple[Unit, ...]:
         """Units that receive this unit's forward messages, in slot order."""
         return self.model.units.successors(self)
 
     @property
-    def prev_nodes(self) -> list[Unit]:
+    def prev_nodes(self) -> tuple[Unit, ...]:
         """Units whose forward messages this unit waits for, in slot order."""
         return self.model.units.predecessors(self)
 
@@ -81,7 +82,7 @@ class Unit(FixedAgent):
     def prev_weights(self) -> np.ndarray:
         """One weight per prev node (a copy)."""
         u = self.model.units
-        return u.W[self.slot, [n.slot for n in self.prev_nodes]].copy()
+        return u.W[self.slot, u.neighbours(self).prev_slots]
 
     @property
     def depth(self) -> int:
@@ -135,31 +136,39 @@ class Unit(FixedAgent):
         return self.noise.random(samples) < rate
 
     def send_forward(self) -> None:
-        """Send ``v`` (or 0 if corrupted) to every next node."""
+        """Send ``v`` (or 0 if corrupted) to every next node, and ``v`` to the own reward node
+        (a target's true value)."""
         u = self.model.units
-        sent = 0.0 if self.hides_value()[0] else float(u.v[self.slot])
-        post = self.model.scheduler.post
-        for receiver in self.next_nodes:
-            post(Message(FORWARD, receiver, self, sent))
+        v = float(u.v[self.slot])
+        sent = 0.0 if self.hides_value()[0] else v
+        messages = [Message(FORWARD, receiver, self, sent) for receiver in self.next_nodes]
         reward_node = u.reward_node[self.slot]
         if reward_node >= 0:
-            post(Message(TARGET, u[reward_node], self, u.v[self.slot]))
+            messages.append(Message(TARGET, u[reward_node], self, v))
+        self.model.scheduler.post(self, messages)
+
+    def prev_inputs(self) -> Iterator[tuple[Unit, float]]:
+        """Pairs ``(prev node, its weight)`` in the order of the prev nodes (weights as Python
+        floats: they are summed one by one)."""
+        u = self.model.units
+        neighbours = u.neighbours(self)
+        return zip(neighbours.prev, u.W[self.slot, neighbours.prev_slots].tolist(), strict=True)
 
     def weighted_input(self) -> float:
         """``a = sum_n w_n v_n`` over the prev nodes, in their order; the inbox becomes
         ``received`` (what learning uses) and is emptied for the next sample."""
-        u = self.model.units
-        self.received, self.inbox = self.inbox, {}
+        received = self.received = self.inbox
+        self.inbox = {}
         a = 0.0
-        for sender in self.prev_nodes:
-            a += u.W[self.slot, sender.slot] * self.received[sender.slot]
+        for sender, w in self.prev_inputs():
+            a += w * received[sender.slot]
         return a
 
     def learn(self, delta: float) -> None:
         """Accumulate ``dw_n = -eta * delta * v_n`` over what each prev node sent."""
-        u, eta = self.model.units, self.model.eta
-        for sender, value in self.received.items():
-            u.dW[self.slot, sender] -= eta * delta * value
+        received = self.received
+        values = np.fromiter(received.values(), dtype=np.float64, count=len(received))
+        self.model.units.dW[self.slot, list(received)] -= self.model.eta * delta * values
 
 
 class ConstantUnit(Unit):
@@ -272,7 +281,7 @@ class VariableUnit(Unit):
         u.credit_sum[s] += credits
         if u.stable[s]:
             return
-        v = u.v[s]
+        v = float(u.v[s])
         self.learn(v * (1.0 - v) * total)
 
 
@@ -318,7 +327,6 @@ class RewardUnit(Unit):
         if self.target_value is None or len(self.inbox) < self.model.units.in_degree(self):
             return
         u, s = self.model.units, self.slot
-        prev = self.prev_nodes
         v = phi(self.weighted_input(), SIGMOID)
         u.v[s] = v
         delta = v - self.target_value
@@ -326,9 +334,10 @@ class RewardUnit(Unit):
         reward = 1.0 - abs(delta)
         u.error_sum[s] += delta * delta
         self.learn(delta)
-        for sender in prev:
-            if sender.kind == VARIABLE:
-                w = u.W[s, sender.slot]
-                credit = self.credit(delta, v, w, self.received[sender.slot])
-                message = Message(BACKWARD, sender, self, w * delta, reward, credit)
-                self.model.scheduler.post(message)
+        received, credit = self.received, self.credit
+        messages = [
+            Message(BACKWARD, sender, self, w * delta, reward,
+                    credit(delta, v, w, received[sender.slot]))
+            for sender, w in self.prev_inputs() if sender.kind == VARIABLE
+        ]  # fmt: skip
+        self.model.scheduler.post(self, messages)

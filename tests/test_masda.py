@@ -1,13 +1,16 @@
 """MASDA: messages compute a denoising autoencoder's gradients; engines and latency agree."""
 
 import copy
+import gc
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from glianet.agents.masda import BACKWARD, FORWARD, TARGET, Message
 from glianet.model import MASDAModel
 from glianet.schedules.masda import MessagesInFlightError
+from glianet.state import CONSTANT, REWARD
 from glianet.tasks import AnyUpperBits, Task
 from glianet.tasks.base import get_task
 
@@ -117,21 +120,101 @@ def test_a_message_still_in_flight_at_the_end_of_an_epoch_stops_the_run():
     scheduler = model.scheduler
     post, late = scheduler.post, []
 
-    def late_post(message):  # the first message cannot arrive within the epoch's time
+    def late_post(sender, messages):  # the first ones cannot arrive within the epoch's time
         if late:
-            post(message)
+            post(sender, messages)
             return
-        late.append(message)
-        scheduler.in_flight.add(message)
-        model.schedule_event(message, at=model.time + 5.0)
+        late.append(messages)
+        scheduler.post_at(model.time + 5.0, messages)
 
     scheduler.post = late_post
     with pytest.raises(MessagesInFlightError, match="still in flight"):
         model.step()
+    assert gc.isenabled(), "the garbage collector paused for the messages is back on"
 
 
 GROWING = {"n_units": 16, "stable_window": 3, "stable_age": 6, "stable_tol": 0.2, "min_age": 2,
            "cull_rate": 0.3, "score_scale": 0.01, "eta": 0.05}  # fmt: skip
+
+
+def grown(**params):
+    """A model after 6 vectorized epochs (stable units, so depth 2), every unit connected."""
+    model = MASDAModel(rng=1, **{**GROWING, **params})
+    for _ in range(6):
+        model.step()
+    for unit in model.units.unconnected_units():
+        unit.connect()
+    return model
+
+
+@pytest.mark.parametrize("latency", [0.0, 2.5])
+def test_each_message_is_delivered_once_in_event_list_order_after_its_cause(latency, monkeypatch):
+    """Messages keep their meaning however the engine batches them: each is delivered once, at
+    the time it was posted for (now + its sender's delay), after every message due earlier and
+    every one posted before it for the same time (the order of one Mesa event per message);
+    once per sample a unit sends, only once it has heard from every prev node (a reward unit:
+    and its target), the value it computed; the count is the vectorized engine's."""
+    model = grown(latency=latency)
+    scheduler, units = model.scheduler, model.units
+    assert units.stable_units(1), "the case must have targets beyond the data"
+    log = []  # ("send", sender, messages), ("post", now, due, message), ("deliver", now, message)
+    post, post_at, deliver = scheduler.post, scheduler.post_at, Message.__call__
+
+    def recording_post(sender, messages):
+        log.append(("send", sender, messages))
+        v = units.v[sender.slot]
+        for message in messages:  # forward: the value it just computed (or 0: corrupted)
+            if message.kind != BACKWARD:
+                assert message.value in (v, 0.0) and (message.kind == FORWARD or message.value == v)
+        post(sender, messages)
+
+    def recording_post_at(due, messages):
+        log.extend(("post", model.time, due, message) for message in messages)
+        post_at(due, messages)
+
+    def recording_call(message):
+        log.append(("deliver", model.time, message))
+        deliver(message)
+
+    monkeypatch.setattr(scheduler, "post", recording_post)
+    monkeypatch.setattr(scheduler, "post_at", recording_post_at)
+    monkeypatch.setattr(Message, "__call__", recording_call)
+    order = np.arange(5)
+    feed = np.tile(np.arange(len(model.data_constants)), (len(order), 1))
+    before = model.messages
+    scheduler.present_by_messages(order, feed)
+
+    posts = [entry[1:] for entry in log if entry[0] == "post"]
+    deliveries = [entry[1:] for entry in log if entry[0] == "deliver"]
+    by_due = sorted(range(len(posts)), key=lambda k: (posts[k][1], k))
+    assert deliveries == [posts[k][1:] for k in by_due], "(due time, posting order), once each"
+    assert model.messages - before == len(posts) and scheduler.in_flight == 0
+    delays = np.array([(due - now) / (1 + m.sender.slot % 3) for now, due, m in posts])
+    if latency == 0.0:
+        assert not delays.any()
+    else:
+        assert delays[0] > 0
+        np.testing.assert_allclose(delays, delays[0], rtol=1e-6)
+        assert [m for *_, m in posts] != [m for _, m in deliveries], "arrivals interleave"
+
+    heard, sends = {}, {}  # per unit: forward and target messages heard since it last sent
+    for entry in log:
+        if entry[0] == "deliver" and entry[2].kind in (FORWARD, TARGET):
+            heard[entry[2].receiver] = heard.get(entry[2].receiver, 0) + 1
+        elif entry[0] == "send" and entry[1].kind != CONSTANT:
+            sender = entry[1]
+            waits_for = units.in_degree(sender) + (sender.kind == REWARD)
+            assert heard.pop(sender, 0) == waits_for, "sent before hearing all it waits for"
+            sends[sender] = sends.get(sender, 0) + 1
+    assert not heard, "every unit that heard all it waits for has sent"
+    acting = [s for s in range(units.size) if units.alive[s] and units.depth[s] >= 0
+              and units.kind[s] != CONSTANT]  # fmt: skip
+    assert sorted(u.slot for u in sends) == acting and set(sends.values()) == {len(order)}
+
+    twin = grown(latency=latency)  # the same population, its messages counted in bulk
+    start = twin.messages
+    twin.scheduler.present_in_bulk(order)
+    assert twin.messages - start == len(posts)
 
 
 def test_population_grows_in_depth_and_culls():
