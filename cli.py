@@ -11,10 +11,10 @@ import signal
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 from glianet.engines import ENGINES
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (slower than argparse)
 if TYPE_CHECKING:
     import argparse
 
@@ -331,17 +331,18 @@ def explain(error: BaseException, received: Sequence[int]) -> tuple[int, str] | 
         The status (see ``EPILOG``) and the line; None for anything else (a bug, or argparse's
         own exit), which is raised again.
     """
-    from concurrent.futures import BrokenExecutor
-
     if isinstance(error, KeyboardInterrupt):
         signum = received[0] if received else signal.SIGINT
         return 128 + signum, "interrupted" if signum == signal.SIGINT else "terminated"
     if isinstance(error, ValueError | FileExistsError):
         return BAD_INPUT, f"error: {describe(error) if isinstance(error, OSError) else error}"
-    if isinstance(error, BrokenExecutor):
-        return WORKER_LOST, f"a worker process was lost: {error}"
     if isinstance(error, OSError):
         return FILE_ERROR, f"file error: {describe(error)}"
+    if isinstance(error, RuntimeError):  # imported only here: --help need not load it
+        from concurrent.futures import BrokenExecutor
+
+        if isinstance(error, BrokenExecutor):
+            return WORKER_LOST, f"a worker process was lost: {error}"
     return None
 
 
