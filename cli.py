@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 from glianet.engines import ENGINES
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (slower than argparse)
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (slower than argparse)
 if TYPE_CHECKING:
     import argparse
 
