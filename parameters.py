@@ -20,6 +20,7 @@ from typing import Any
 
 # Choices come from where the rules live; these modules import only NumPy.
 from glianet.agents.functions import ACTIVATIONS, OUTPUTS, SENSING_Z, SENSINGS, SIG_RULES
+from glianet.engines import ENGINES
 from glianet.tasks import TASKS, Task, task_family
 
 KINDS = ("int", "real", "bool", "choice", "other")
@@ -305,7 +306,6 @@ def uses_table(cls: type) -> type:
 
 
 # -- the two models' tables -----------------------------------------------------------------
-ENGINES = ("vectorized", "agents")
 GLIA_TOPOLOGIES = ("synaptic", "ring", "complete", "none")
 
 

@@ -251,8 +251,8 @@ def prune_study(
     for reserved in ("pruning", "protect_io", "rng"):
         if reserved in params:
             raise ValueError(f"{reserved} is set by the prune study itself; do not pass it")
-    check_outputs(out, OUTPUTS, force)
     NGModel(**{**STUDY, **params, "epochs": epochs})  # validate every parameter first
+    check_outputs(out, OUTPUTS, force)
     runs = run_study(seeds, epochs, progress, **params)
     write_atomic(out / OUTPUTS[0], lambda p: runs.to_csv(p, index=False))
     fig = plot_study(runs)

@@ -5,7 +5,10 @@
 #   bash scripts/dev.sh test [PYTEST ARGS...] lint + the whole test suite
 #   bash scripts/dev.sh serve [ARGS...]       the browser visualization (glianet serve)
 #   bash scripts/dev.sh glianet ARGS...       any glianet command inside the venv
+# Setup and the tests run in the checkout; reproduce, serve and glianet run where the caller
+# stands, so a relative path (--out results/x, a sweep spec) means what it means to the caller.
 set -euo pipefail
+caller="$PWD"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 venv="$root/.venv"
@@ -88,6 +91,7 @@ shift || true
 case "$cmd" in
     reproduce)
         setup ""
+        cd "$caller"
         exec "$venv/bin/glianet" reproduce "$@"
         ;;
     test)
@@ -100,10 +104,12 @@ case "$cmd" in
     serve)
         setup ""
         solara_assets
+        cd "$caller"
         exec "$venv/bin/glianet" serve "$@"
         ;;
     glianet)
         setup ""
+        cd "$caller"
         exec "$venv/bin/glianet" "$@"
         ;;
     *)

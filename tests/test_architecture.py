@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: Floors, bottom first: a module may import its own floor and those below, never one above.
 FLOORS = [
-    {"agents", "state", "tasks", "space", "parameters", "outputs", "checkpoint"},
+    {"agents", "state", "tasks", "space", "parameters", "outputs", "checkpoint", "engines"},
     {"model", "schedules"},
     {"experiments", "sweeps"},
     {"cli", "server", "serve"},

@@ -125,7 +125,8 @@ def test_a_stopped_local_sweep_leaves_no_process(tmp_path, sweep_spec, cleanup, 
         assert status == 128 + signum
         stderr = process.stderr.read()
         assert "Traceback" not in stderr
-        assert "glianet: interrupted" in stderr or "glianet: terminated" in stderr
+        stopped = "interrupted" if signum == signal.SIGINT else "terminated"
+        assert f"glianet sweep: {stopped}" in stderr
         assert not list(out.glob(".*"))
 
 
