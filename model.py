@@ -16,6 +16,7 @@ import mesa
 import networkx as nx
 import numpy as np
 import psutil
+import scipy.sparse
 
 from glianet import checkpoint
 from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
@@ -47,17 +48,54 @@ class EpochModel(mesa.Model):
     parameters: ParameterTable
     #: The ``format`` a checkpoint of this model declares.
     checkpoint_format: str
+    #: The per-agent reporters ``agent_reporters=True`` turns on: {agent class: {column:
+    #: attribute}}, for Mesa's ``agenttype_reporters``.
+    AGENT_REPORTERS: dict
 
-    def __init__(self, rng: int | np.random.Generator | None = None, **params) -> None:
+    def __init__(
+        self,
+        rng: int | np.random.Generator | None = None,
+        agent_reporters: bool | dict = False,
+        **params,
+    ) -> None:
         #: Every parameter's value (defaults filled in, without ``rng``): what a checkpoint or
         #: :meth:`twin` rebuilds the model from. Each is also an attribute of the same name.
         self.params = self.parameters.validate(params)
+        #: What the DataCollector records per agent: {agent class: {column: reporter}}.
+        self.agent_reporters = self._check_agent_reporters(agent_reporters)
         super().__init__(rng=_check_rng(rng))
         vars(self).update(self.params)
         self.initial_rng_state = copy.deepcopy(self.rng.bit_generator.state)
         self.task = get_task(self.params["task"])
         self.epoch = 0
         self.diverged: str | None = None
+
+    @classmethod
+    def _check_agent_reporters(cls, requested: bool | dict) -> dict:
+        if requested is True:
+            return cls.AGENT_REPORTERS
+        if requested is False or requested is None:
+            return {}
+        if isinstance(requested, dict) and all(
+            isinstance(kind, type) and issubclass(kind, mesa.Agent)
+            and isinstance(columns, dict)
+            and all(isinstance(c, str) and (isinstance(r, str) or callable(r))
+                    for c, r in columns.items())
+            for kind, columns in requested.items()
+        ):  # fmt: skip
+            return requested
+        raise ParameterError(
+            "agent_reporters",
+            f"agent_reporters={requested!r} is invalid: it must be True, False or a dict "
+            "{agent class: {column: attribute name or function}}, e.g. "
+            f"{{{', '.join(f'{k.__name__}: {v}' for k, v in cls.AGENT_REPORTERS.items())}}}",
+        )
+
+    def make_datacollector(self) -> mesa.DataCollector:
+        """The model's DataCollector: its model reporters, and the agent reporters asked for."""
+        return mesa.DataCollector(
+            model_reporters=self._reporters(), agenttype_reporters=self.agent_reporters
+        )
 
     def step(self) -> None:
         """One epoch, then data collection; stop at the end or if the weights diverge."""
@@ -83,6 +121,7 @@ class EpochModel(mesa.Model):
         state: e.g. ``model.twin(pruning=False)`` is the no-pruning run of the same seed."""
         rng = np.random.default_rng()
         rng.bit_generator.state = self.initial_rng_state
+        changes.setdefault("agent_reporters", self.agent_reporters)
         return type(self)(**{**self.params, **changes}, rng=rng)
 
     def save(self, path: str | Path) -> None:
@@ -135,6 +174,11 @@ class NGModel(EpochModel):
 
     parameters = NG_PARAMETERS
     checkpoint_format = "glianet-ng-checkpoint"
+    AGENT_REPORTERS = {
+        SynapseAgent: {"agent_type": "agent_type", "layer": "layer", "pre": "pre", "post": "post",
+                       "weight": "weight"},
+        GliaAgent: {"agent_type": "agent_type", "neuron": "neuron_index", "sig": "sig", "f": "f"},
+    }  # fmt: skip
 
     def __init__(self, rng: int | np.random.Generator | None = None, **params) -> None:
         super().__init__(rng=rng, **params)
@@ -150,13 +194,9 @@ class NGModel(EpochModel):
 
         self._build_network()
         self.glia_graph = self._build_glia_graph(self.glia_topology)
-        self.glia_adjacency = (
-            nx.to_scipy_sparse_array(self.glia_graph, nodelist=range(self.state.n_glia))
-            if self.state.n_glia
-            else None
-        )
+        self.glia_adjacency = self.glia_adjacency_matrix()
         self.scheduler = NGStagedScheduler(self, self.engine)
-        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+        self.datacollector = self.make_datacollector()
         self.collect()
 
     # -- construction ------------------------------------------------------------------------
@@ -259,6 +299,18 @@ class NGModel(EpochModel):
                     glia_graph.add_edge(glia_of[pre], glia_of[post])
         return glia_graph
 
+    def glia_adjacency_matrix(self) -> scipy.sparse.csr_array | None:
+        """The glia network as a sparse matrix over all glia slots (a removed GA's row and column
+        are empty); None without glia."""
+        n = self.state.n_glia
+        if not n:
+            return None
+        edges = np.array(list(self.glia_graph.edges), dtype=np.int64).reshape(-1, 2)
+        rows = np.concatenate((edges[:, 0], edges[:, 1]))
+        cols = np.concatenate((edges[:, 1], edges[:, 0]))
+        ones = np.ones(len(rows))
+        return scipy.sparse.csr_array((ones, (rows, cols)), shape=(n, n))
+
     # -- data collection ---------------------------------------------------------------------
     @staticmethod
     def layer_column(layer: int) -> str:
@@ -325,6 +377,10 @@ class NGModel(EpochModel):
     def _checkpoint_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """What a checkpoint holds beyond the parameters and random states: (meta, arrays)."""
         s = self.state
+        if not (s.alive.all() and s.glia_alive.all()):
+            raise ValueError(
+                "this model has removed neurons or glia agents, which a checkpoint cannot hold"
+            )
         meta = {
             "samples_seen": s.samples_seen,
             "prune_orders": self.prune_orders,
@@ -382,6 +438,11 @@ class MASDAModel(EpochModel):
 
     parameters = MASDA_PARAMETERS
     checkpoint_format = "glianet-masda-checkpoint"
+    AGENT_REPORTERS = {
+        unit: {"agent_type": "agent_type", "name": "name", "depth": "depth", "state": "state",
+               "score": "score"}
+        for unit in (ConstantUnit, VariableUnit, RewardUnit)
+    }  # fmt: skip
 
     def __init__(self, rng: int | np.random.Generator | None = None, **params) -> None:
         super().__init__(rng=rng, **params)
@@ -397,7 +458,7 @@ class MASDAModel(EpochModel):
         self._create_constants()
         for k in range(self.n_units):
             VariableUnit(self, f"h{k}")
-        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+        self.datacollector = self.make_datacollector()
         self.collect()
 
     def _create_constants(self) -> None:

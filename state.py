@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from glianet.agents.masda import Unit
 
 #: Arrays with one slot per neuron, per synapse and per glia agent.
-NEURON_ARRAYS = ("b", "a", "y", "net", "back", "delta", "cnt")
+NEURON_ARRAYS = ("b", "a", "y", "net", "back", "delta", "cnt", "alive")
 SYNAPSE_ARRAYS = ("w", "mask", "prunable", "pre", "post")
-GLIA_ARRAYS = ("sig", "glia_neuron")
+GLIA_ARRAYS = ("sig", "f", "glia_neuron", "glia_alive")
 
 
 @dataclass
@@ -38,7 +38,8 @@ class LayeredState:
     ``l - 1`` to neuron ``j`` of layer ``l`` has index ``w_off[l] + j * sizes[l - 1] + k``, so
     ``weights(l)`` is the usual ``(sizes[l], sizes[l - 1])`` matrix, as a view.
     ``samples_seen`` counts the samples trained on since the start (pruning rounds fall on its
-    multiples of ``mini_batch_size``).
+    multiples of ``mini_batch_size``). ``alive`` / ``glia_alive`` are False for a neuron / glia
+    agent that was removed (``agent.remove()``): it no longer computes in either engine.
     """
 
     sizes: np.ndarray
@@ -59,6 +60,7 @@ class LayeredState:
         self.back = np.zeros(n_neurons)
         self.delta = np.zeros(n_neurons)
         self.cnt = np.zeros(n_neurons, dtype=np.int64)
+        self.alive = np.ones(n_neurons, dtype=np.bool_)
         self.w = np.zeros(n_synapses)
         self.mask = np.ones(n_synapses, dtype=np.bool_)
         self.prunable = np.zeros(n_synapses, dtype=np.bool_)
@@ -74,6 +76,8 @@ class LayeredState:
         self.samples_seen = 0
         self.sig = np.zeros(self.n_glia)
         self.glia_neuron = np.zeros(self.n_glia, dtype=np.int64)
+        self.glia_alive = np.ones(self.n_glia, dtype=np.bool_)
+        self.f = np.zeros(self.n_glia)  # the activity frequency each GA read at the last round
         self.slot = SimpleNamespace(
             **{
                 name: memoryview(getattr(self, name))

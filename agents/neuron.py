@@ -28,6 +28,9 @@ class NeuroAgent(FixedAgent):
         Node of the network space and slot in the model's neuron arrays.
     """
 
+    #: What an agent reporter row says this agent is.
+    agent_type = "neuron"
+
     def __init__(self, model, layer: int, index: int) -> None:
         super().__init__(model)
         self.layer = layer
@@ -84,10 +87,17 @@ class NeuroAgent(FixedAgent):
 
     # -- NA -> GA: activity ------------------------------------------------------------------
     def count_outlier(self) -> None:
-        """Count this sample if the output is an outlier among the neurons of this layer."""
+        """Count this sample if the output is an outlier among the (living) neurons of this
+        layer."""
         s = self.model.state
         layer = s.neurons(self.layer)
-        if is_outlier(s.slot.y[layer], self.index - layer.start, self.model.z):
+        alive = s.alive[layer]
+        if alive.all():
+            values, position = s.slot.y[layer], self.index - layer.start
+        else:
+            values = s.y[layer][alive]
+            position = int(alive[: self.index - layer.start].sum())
+        if is_outlier(values, position, self.model.z):
             s.slot.cnt[self.index] += 1
 
     def report_activity(self) -> float:
@@ -96,6 +106,37 @@ class NeuroAgent(FixedAgent):
         f = s.cnt[i] / self.model.mini_batch_size
         s.cnt[i] = 0
         return f
+
+    # -- leaving the network -----------------------------------------------------------------
+    def remove(self) -> None:
+        """Leave the network completely: every synapse into or out of the neuron is removed
+        (masked and zeroed; not logged as a glia's prune), its Glia-Agent is removed, its node
+        leaves the network space, it leaves ``model.neurons`` and it computes no more in either
+        engine (its output is 0 and its layer's outlier test leaves it out).
+
+        Raises
+        ------
+        ValueError
+            For an input or output neuron: they are the task's interface, which cannot shrink.
+        """
+        m, s = self.model, self.model.state
+        if self.layer in (0, s.n_layers - 1):
+            kind = "input" if self.layer == 0 else "output"
+            raise ValueError(
+                f"neuron {self.index} is an {kind} neuron of task {m.task.name!r} and cannot be "
+                "removed; only hidden neurons can (prune synapses with synapse.prune())"
+            )
+        graph = m.grid.G
+        for pre, post in [*graph.in_edges(self.index), *graph.out_edges(self.index)]:
+            graph.edges[pre, post]["synapse"].remove()
+        if self.glia is not None:
+            self.glia.remove()
+        for name in ("b", "a", "y", "net", "back", "delta", "cnt"):
+            getattr(s, name)[self.index] = 0
+        s.alive[self.index] = False
+        m.neurons.remove(self)
+        super().remove()
+        m.grid.remove_node(self.index)
 
     # -- GA -> NA: prune order ---------------------------------------------------------------
     def prune_weakest_synapse(self) -> SynapseAgent | None:

@@ -35,6 +35,7 @@ def train_samples(
     back: np.ndarray,
     delta: np.ndarray,
     cnt: np.ndarray,
+    alive: np.ndarray,
     counts_outliers: np.ndarray,
     eta: float,
     z: float,
@@ -43,9 +44,11 @@ def train_samples(
     """Online backpropagation on ``samples`` (pattern indices), counting outliers on the way.
 
     Arrays are the model's (``LayeredState``) and are updated in place. ``counts_outliers[l]``
-    says whether the neurons of layer ``l`` count outliers (they have glia).
+    says whether the neurons of layer ``l`` count outliers (they have glia); a neuron whose
+    ``alive`` is False (removed) outputs 0 and is left out of its layer's outlier test.
     """
     n_layers = sizes.shape[0]
+    everyone_alive = alive.all()
     for sample in samples:
         # forward
         for k in range(sizes[0]):
@@ -54,6 +57,10 @@ def train_samples(
             fan_in = sizes[layer - 1]
             for j in range(sizes[layer]):
                 i = n_off[layer] + j
+                if not alive[i]:
+                    a[i] = 0.0
+                    y[i] = 0.0
+                    continue
                 row = w_off[layer] + j * fan_in
                 net = 0.0
                 for k in range(fan_in):
@@ -65,9 +72,18 @@ def train_samples(
         for layer in range(1, n_layers):
             if counts_outliers[layer]:
                 lo, hi = n_off[layer], n_off[layer + 1]
-                for i in range(lo, hi):
-                    if is_outlier(y[lo:hi], i - lo, z):
-                        cnt[i] += 1
+                if everyone_alive:
+                    for i in range(lo, hi):
+                        if is_outlier(y[lo:hi], i - lo, z):
+                            cnt[i] += 1
+                else:
+                    living = y[lo:hi][alive[lo:hi]]
+                    k = 0
+                    for i in range(lo, hi):
+                        if alive[i]:
+                            if is_outlier(living, k, z):
+                                cnt[i] += 1
+                            k += 1
         # backward: deltas first, with the weights of the forward pass
         last = n_layers - 1
         for j in range(sizes[last]):

@@ -34,7 +34,7 @@ class NGStagedScheduler:
         self.model = model
         self.engine = engine
         self._stages = None
-        self._stages_version = -1
+        self._stages_version = None
 
     # -- the epoch ---------------------------------------------------------------------------
     def run_epoch(self) -> None:
@@ -57,7 +57,7 @@ class NGStagedScheduler:
             m, s = self.model, self.model.state
             kernels.train_samples(
                 samples, m.task.inputs, m.task.targets, s.sizes, s.n_off, s.w_off,
-                s.w, s.mask, s.b, s.a, s.y, s.back, s.delta, s.cnt,
+                s.w, s.mask, s.b, s.a, s.y, s.back, s.delta, s.cnt, s.alive,
                 m.counts_outliers, m.eta, m.z, m.activation_code,
             )  # fmt: skip
             return
@@ -104,9 +104,11 @@ class NGStagedScheduler:
             self.stages["glia"].do("update_sig")
             return
         s = m.state
-        f = s.cnt[s.glia_neuron] / m.mini_batch_size
-        s.cnt[s.glia_neuron] = 0
-        s.sig[:] = np.clip(s.sig - m.alpha * sig_step(f, m.sig_rule, m.beta), 0.0, 1.0)
+        alive = s.glia_alive
+        neurons = s.glia_neuron[alive]
+        f = s.f[alive] = s.cnt[neurons] / m.mini_batch_size
+        s.cnt[neurons] = 0
+        s.sig[alive] = np.clip(s.sig[alive] - m.alpha * sig_step(f, m.sig_rule, m.beta), 0.0, 1.0)
 
     def order_prunes(self) -> np.ndarray:
         """Each GA fires when ``u > sig``; its NA prunes its weakest synapse. Returns who fired."""
@@ -115,7 +117,8 @@ class NGStagedScheduler:
             glia = self.stages["glia"].do("decide")
             return np.array(glia.get("fired"), dtype=bool)
         s = m.state
-        fired = m.rng.random(len(s.sig)) > s.sig
+        fired = np.zeros(len(s.sig), dtype=bool)
+        fired[s.glia_alive] = m.rng.random(int(s.glia_alive.sum())) > s.sig[s.glia_alive]
         for g in np.flatnonzero(fired):
             synapse = self.weakest_prunable_synapse(int(s.glia_neuron[g]))
             if synapse is not None:
@@ -131,7 +134,7 @@ class NGStagedScheduler:
         graph = m.grid.G
         if m.keep_last_synapse and graph.in_degree(neuron) <= 1:
             return None
-        layer = m.neurons[neuron].layer
+        layer = int(np.searchsorted(s.n_off, neuron, side="right")) - 1
         row = s.w_off[layer] + (neuron - s.n_off[layer]) * s.sizes[layer - 1]
         rows = slice(int(row), int(row + s.sizes[layer - 1]))
         candidates = np.where(s.mask[rows] & s.prunable[rows], np.abs(s.w[rows]), np.inf)
@@ -162,9 +165,11 @@ class NGStagedScheduler:
     # -- agent sets per stage ----------------------------------------------------------------
     @property
     def stages(self) -> dict:
-        """The agent sets each stage acts on, rebuilt when the network's topology changed."""
+        """The agent sets each stage acts on, rebuilt when the network's topology or the agents
+        changed."""
         m = self.model
-        if self._stages_version != m.grid.version:
+        version = (m.grid.version, len(m.agents))
+        if self._stages_version != version:
             neurons = m.agents_by_type[NeuroAgent]
             synapses = m.agents.select(agent_type=SynapseAgent)
             n_layers = m.state.n_layers
@@ -176,7 +181,7 @@ class NGStagedScheduler:
                 "glia": m.agents.select(agent_type=GliaAgent),
                 "glia_neurons": Stage(neurons.select(lambda agent: agent.glia is not None)),
             }
-            self._stages_version = m.grid.version
+            self._stages_version = version
         return self._stages
 
 
