@@ -317,6 +317,16 @@ class NGModel(EpochModel):
         """Name of the reporter of the synapses left into ``layer``."""
         return f"synapses_l{layer}"
 
+    @classmethod
+    def result_columns(cls, params: dict) -> dict[str, str]:
+        """Every model reporter a run with ``params`` (validated) can produce, with its type:
+        "int" for counts, "float" for measures. ``mean_sig`` is there even without glia."""
+        columns = {"epoch": "int", "synapses": "int", "error": "float", "mse": "float",
+                   "prune_orders": "int", "pruned": "int", "mean_sig": "float"}  # fmt: skip
+        for layer in range(1, len(params["layers"])):
+            columns[cls.layer_column(layer)] = "int"
+        return columns
+
     def _reporters(self) -> dict:
         reporters = {
             "epoch": "epoch",
@@ -498,6 +508,20 @@ class MASDAModel(EpochModel):
     def reconstruction_column(depth: int) -> str:
         """Name of the reporter of the reconstruction error of the reward units of ``depth``."""
         return f"recon_d{depth}"
+
+    @classmethod
+    def result_columns(cls, params: dict) -> dict[str, str]:
+        """Every model reporter a run with ``params`` (validated) can produce, with its type:
+        "int" for counts, "float" for measures."""
+        columns = {"epoch": "int", "culled": "int", "created": "int", "stabilized": "int",
+                   "unconnected": "int", "mean_score": "float", "messages": "int"}  # fmt: skip
+        for d in range(1, params["max_depth"] + 1):
+            for stable in (False, True):
+                columns[cls.units_column(d, stable)] = "int"
+        for d in range(params["max_depth"]):
+            columns[cls.reconstruction_column(d)] = "float"
+        columns["label_error"] = "float"
+        return columns
 
     def _reporters(self) -> dict:
         reporters = {

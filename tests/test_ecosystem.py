@@ -199,3 +199,24 @@ def test_masda_drawing_shows_whole_depths():
     ticks = ax.get_xticks()
     np.testing.assert_array_equal(ticks, np.arange(model.max_depth + 1))
     assert [label.get_text() for label in ax.get_xticklabels()] == ["0", "1", "2", "3"]
+
+
+# -- one results schema per model (issue #16 point 1) --------------------------------------------
+@pytest.mark.parametrize(
+    ("cls", "params"),
+    [
+        (NGModel, {"layers": [6, 8, 1]}),
+        (NGModel, {"layers": [6, 8, 8, 8, 8, 1], "glia_layers": []}),
+        (MASDAModel, {"max_depth": 1}),
+        (MASDAModel, {"max_depth": 3}),
+    ],
+)
+def test_result_columns_hold_every_reporter_with_its_type(cls, params):
+    model = cls(rng=0, **params)
+    model.step()
+    columns = cls.result_columns(model.params)
+    collected = model.datacollector.model_vars
+    assert set(collected) <= set(columns)
+    for name, values in collected.items():
+        kind = columns[name]
+        assert isinstance(values[-1], int if kind == "int" else float), (name, values[-1])

@@ -114,6 +114,12 @@ def test_in_a_real_browser(served):
 
         before = drawings()
         assert len(before) >= 2, "network drawing and synapse plot"
+        sliders = {name: control["value"] for name, control in server.MODELS["NG"][1].items()
+                   if control["type"].startswith("Slider")}  # fmt: skip
+        shown = page.locator(".v-slider__thumb-label:visible").all_inner_texts()
+        assert sorted(shown) == sorted(f"{value:g}" for value in sliders.values()), (
+            "every slider shows its value"
+        )
         for expected in (1.0, 2.0, 3.0):
             step.click()
             page.wait_for_function(
