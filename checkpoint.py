@@ -1,20 +1,23 @@
 """Checkpoints of glianet models: one ``.npz`` file, JSON metadata plus arrays, never pickle.
 
-Format (version 2): a NumPy ``.npz`` (a zip of ``.npy`` arrays) holding
+Format (version 3): a NumPy ``.npz`` (a zip of ``.npy`` arrays) holding
 
 - ``meta.json``: UTF-8 JSON as a ``uint8`` array: ``format`` (the model's
   ``checkpoint_format``), ``version``, the model's parameters, its epoch, its random generators'
   states, the data collected so far, its ``diverged`` status, and ``state``: what else the model
   needs (NG: samples seen, prune orders, prune log; MASDA: the units' names, each unit's own
   noise generator state, message count);
-- the arrays the agents are handles onto (NG: ``w``, ``mask``, ``b``, ``cnt``, ``sig``; MASDA:
-  the unit arrays, ``W`` and the edge list ``edges``);
-- ``task_inputs``, ``task_targets``: only for a task given as a ``Task`` object.
+- the arrays the agents are handles onto (NG: ``w``, ``mask``, ``b``, ``cnt``, ``sig`` and the
+  neurons' running output statistics ``run_mean``, ``run_var``, ``run_n``; MASDA: the unit
+  arrays, ``W`` and the edge list ``edges``);
+- ``task_inputs``, ``task_targets`` (and ``task_test_inputs``, ``task_test_targets`` if it has a
+  test split): only for a task given as a ``Task`` object.
 
 A model takes part through three hooks: ``_checkpoint_state() -> (state, arrays)``,
 ``_checkpoint_arrays(state) -> {name: (dtype, shape)}`` (what loading must find) and
-``_restore_state(state, arrays)``. Version 1 files (glianet 0.1) are refused with a
-:class:`CheckpointError` that names their version.
+``_restore_state(state, arrays)``. Files of an older version (1: glianet 0.1; 2: before NG's
+``sensing`` parameter and running statistics) are refused with a :class:`CheckpointError` that
+names their version.
 
 Loading reads with ``allow_pickle=False`` and checks every field, type and shape before it
 trusts it, so a truncated, corrupted, wrong-version or hostile file fails with a
@@ -35,12 +38,16 @@ import numpy as np
 from glianet.outputs import write_atomic
 from glianet.tasks import Task
 
-VERSION = 2
+VERSION = 3
 MAX_META_BYTES = 64 * 2**20
 
 
 class CheckpointError(ValueError):
     """A checkpoint file cannot be loaded; the message says why."""
+
+
+#: A task's arrays, saved when the task is a ``Task`` object rather than a registered name.
+TASK_ARRAYS = ("inputs", "targets", "test_inputs", "test_targets")
 
 
 # -- writing --------------------------------------------------------------------------------
@@ -53,9 +60,11 @@ def save(model, path: str | Path) -> None:
     params = dict(model.params)
     arrays: dict[str, np.ndarray] = {}
     if isinstance(params["task"], Task):
-        arrays["task_inputs"] = params["task"].inputs
-        arrays["task_targets"] = params["task"].targets
-        params["task"] = {"name": params["task"].name}
+        task = params["task"]
+        for name in TASK_ARRAYS:
+            if getattr(task, name) is not None:
+                arrays[f"task_{name}"] = getattr(task, name)
+        params["task"] = {"name": task.name}
     if isinstance(params.get("glia_topology"), nx.Graph):
         params["glia_topology"] = {"edges": [list(e) for e in params["glia_topology"].edges]}
     state, model_arrays = model._checkpoint_state()
@@ -139,7 +148,11 @@ def _decode_params(path: Path, params: dict, arrays: dict) -> dict:
     if isinstance(params.get("task"), dict):
         if not {"task_inputs", "task_targets"} <= set(arrays):
             raise CheckpointError(f"{path}: the task's arrays are missing")
-        params["task"] = Task(params["task"]["name"], arrays["task_inputs"], arrays["task_targets"])
+        split = {name: arrays.get(f"task_{name}") for name in TASK_ARRAYS}
+        try:
+            params["task"] = Task(params["task"]["name"], **split)
+        except ValueError as error:
+            raise CheckpointError(f"{path}: the task's arrays are invalid: {error}") from error
     if isinstance(params.get("glia_topology"), dict):
         params["glia_topology"] = nx.Graph(
             [tuple(edge) for edge in params["glia_topology"]["edges"]]

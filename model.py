@@ -20,7 +20,15 @@ import scipy.sparse
 
 from glianet import checkpoint
 from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
-from glianet.agents.functions import ACTIVATIONS, phi_array
+from glianet.agents.functions import (
+    ACTIVATIONS,
+    OUTPUTS,
+    SENSING_Z,
+    SENSINGS,
+    SOFTMAX_CE,
+    phi_array,
+    softmax_array,
+)
 from glianet.agents.masda import ConstantUnit, RewardUnit, VariableUnit
 from glianet.parameters import (
     MASDA_PARAMETERS,
@@ -30,7 +38,7 @@ from glianet.parameters import (
     uses_table,
 )
 from glianet.schedules import MASDAScheduler, NGStagedScheduler
-from glianet.space import DirectedNetwork
+from glianet.space import DirectedNetwork, LayeredNetwork
 from glianet.state import CONSTANT, REWARD, VARIABLE, LayeredState, UnitPopulation
 from glianet.tasks import get_task
 
@@ -63,9 +71,17 @@ class EpochModel(mesa.Model):
         self.params = self.parameters.validate(params)
         #: What the DataCollector records per agent: {agent class: {column: reporter}}.
         self.agent_reporters = self._check_agent_reporters(agent_reporters)
-        super().__init__(rng=_check_rng(rng))
+        rng = _check_rng(rng)
+        if not isinstance(rng, int):
+            rng = np.random.default_rng() if rng is None else rng
+            # Mesa draws the seed of its stdlib ``random`` from a Generator: replay from before.
+            initial_rng = copy.deepcopy(rng.bit_generator.state)
+        else:
+            initial_rng = rng
+        super().__init__(rng=rng)
         vars(self).update(self.params)
-        self.initial_rng_state = copy.deepcopy(self.rng.bit_generator.state)
+        #: What replays this run's random draws (:meth:`twin`): the seed, or a generator state.
+        self.initial_rng = initial_rng
         self.task = get_task(self.params["task"])
         self.epoch = 0
         self.diverged: str | None = None
@@ -119,8 +135,10 @@ class EpochModel(mesa.Model):
     def twin(self, **changes) -> EpochModel:
         """A new model with this one's parameters (but ``changes``) and the same initial random
         state: e.g. ``model.twin(pruning=False)`` is the no-pruning run of the same seed."""
-        rng = np.random.default_rng()
-        rng.bit_generator.state = self.initial_rng_state
+        rng = self.initial_rng
+        if isinstance(rng, dict):
+            rng = np.random.default_rng()
+            rng.bit_generator.state = self.initial_rng
         changes.setdefault("agent_reporters", self.agent_reporters)
         return type(self)(**{**self.params, **changes}, rng=rng)
 
@@ -135,6 +153,15 @@ class EpochModel(mesa.Model):
         Raises :class:`glianet.checkpoint.CheckpointError` for a file that cannot be loaded.
         """
         return checkpoint.load(cls, path)
+
+
+def glia_layers_of(params: dict) -> tuple[int, ...]:
+    """The layers with glia under ``params``: ``glia_layers``, or by default every hidden layer
+    (but the first if ``protect_io``)."""
+    if params["glia_layers"] is not None:
+        return tuple(params["glia_layers"])
+    first = 2 if params["protect_io"] else 1
+    return tuple(range(first, len(params["layers"]) - 1))
 
 
 def free_memory() -> int:
@@ -167,9 +194,11 @@ class NGModel(EpochModel):
     -----
     Choices where the papers and SPEC are silent: weights start Glorot-uniform,
     ``U(+-sqrt(6 / (fan_in + fan_out)))``, biases at 0; the error is ``(y - t)^2 / 2``; the
-    outlier test uses the population standard deviation of the layer, the neuron itself
-    included; ties for the weakest synapse go to the first pre neuron; GAs draw and fire all
-    together, then bursts spread.
+    default outlier test uses the population standard deviation of the layer, the neuron itself
+    included, and ``z = 1.5``, where the glia's sensing is live (SPEC §4; measured in the README
+    and notebook 01); ties for the weakest synapse go to the first pre neuron; GAs draw and fire
+    all together, then bursts spread. Each epoch the DataCollector records what the glia sensed
+    (:meth:`sensed_activity`) and, cumulatively, prune orders, prunes done and empty orders.
     """
 
     parameters = NG_PARAMETERS
@@ -182,15 +211,29 @@ class NGModel(EpochModel):
 
     def __init__(self, rng: int | np.random.Generator | None = None, **params) -> None:
         super().__init__(rng=rng, **params)
+        if self.synapse_agents == "lazy" and self.engine == "agents":
+            raise ParameterError(
+                "synapse_agents",
+                "synapse_agents='lazy' needs engine='vectorized': the per-agent engine steps "
+                "every Synapse-Agent, so they would all be made (that is synapse_agents='eager')",
+            )
         self.layers = self._check_layers()
         self.glia_layers = self._check_glia_layers()
         self.activation_code = ACTIVATIONS[self.activation]
+        self.sensing_code = SENSINGS[self.sensing]
+        if self.z is None:
+            self.z = SENSING_Z[self.sensing]
+        self.output_code = OUTPUTS[self.output]
+        if self.output_code == SOFTMAX_CE:
+            self._check_distributions()
         self.counts_outliers = np.isin(np.arange(len(self.layers)), self.glia_layers)
         self.state = LayeredState(
             self.layers, n_glia=sum(self.layers[layer] for layer in self.glia_layers)
         )
         self.prune_log: list[dict] = []
         self.prune_orders = 0
+        #: The activity ``f`` every GA sensed, one array per pruning round of the current epoch.
+        self.round_activity: list[np.ndarray] = []
 
         self._build_network()
         self.glia_graph = self._build_glia_graph(self.glia_topology)
@@ -200,9 +243,10 @@ class NGModel(EpochModel):
         self.collect()
 
     # -- construction ------------------------------------------------------------------------
-    #: Memory of one synapse: its Synapse-Agent, its edge of the network space and its array
-    #: slots (measured: about 800 bytes; benchmarks/ng_scaling.py).
-    BYTES_PER_SYNAPSE = 1000
+    #: Memory of one synapse, by ``synapse_agents``: eager, its Synapse-Agent, its edge of the
+    #: network space and its array slots; lazy, its array slots and what a checkpoint's loading
+    #: adds (benchmarks/ng_memory.py measured about 720 and 28-38 bytes; these keep a margin).
+    BYTES_PER_SYNAPSE = {"eager": 1000, "lazy": 100}
 
     def _check_layers(self) -> tuple[int, ...]:
         sizes = self.layers
@@ -214,12 +258,14 @@ class NGModel(EpochModel):
             )
         available = free_memory()
         synapses = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
-        if synapses * self.BYTES_PER_SYNAPSE > available:
+        needed = synapses * self.BYTES_PER_SYNAPSE[self.synapse_agents]
+        if needed > available:
+            lazy = "" if self.synapse_agents == "lazy" else " (synapse_agents='lazy' needs less)"
             raise ParameterError(
                 "layers",
                 f"layers={list(sizes)} has {synapses:,} synapses, which need about "
-                f"{synapses * self.BYTES_PER_SYNAPSE / 2**30:,.1f} GiB; this machine has "
-                f"{available / 2**30:,.1f} GiB free",
+                f"{needed / 2**30:,.1f} GiB with synapse_agents={self.synapse_agents!r}; this "
+                f"machine has {available / 2**30:,.1f} GiB free{lazy}",
             )
         if self.samples_per_epoch * 8 > available:  # the epoch's sample indices
             raise ParameterError(
@@ -229,11 +275,20 @@ class NGModel(EpochModel):
             )
         return sizes
 
+    def _check_distributions(self) -> None:
+        """A softmax layer's targets must be probability distributions over >= 2 outputs."""
+        t = self.task.targets
+        if t.shape[1] < 2 or np.any(t < 0) or not np.allclose(t.sum(axis=1), 1.0):
+            raise ParameterError(
+                "output",
+                f"output={self.output!r} is invalid for task {self.task.name!r}: softmax-ce needs "
+                f"targets that are distributions over >= 2 outputs (each row >= 0, summing to 1)",
+            )
+
     def _check_glia_layers(self) -> tuple[int, ...]:
         n_layers = len(self.layers)
         if self.glia_layers is None:
-            first = 2 if self.protect_io else 1
-            return tuple(range(first, n_layers - 1))
+            return glia_layers_of(self.params)
         for layer in self.glia_layers:
             if layer >= n_layers:
                 raise ParameterError(
@@ -244,17 +299,21 @@ class NGModel(EpochModel):
         return self.glia_layers
 
     def _build_network(self) -> None:
-        """Neurons on the nodes of a directed network space, synapses on its edges, glia on the
-        neurons."""
+        """Neurons on the nodes of a directed network space, synapses on its edges (eager) or read
+        from the mask (lazy), glia on the neurons."""
         s, sizes, last = self.state, self.layers, len(self.layers) - 1
-        graph = nx.DiGraph()
-        positions = {}
-        for layer, size in enumerate(sizes):
-            for k in range(size):
-                index = int(s.n_off[layer] + k)
-                graph.add_node(index, layer=layer)
-                positions[index] = (float(layer), (size - 1) / 2 - k)
-        self.grid = DirectedNetwork(graph, random=self.random, layout=positions)
+        positions = {
+            int(s.n_off[layer] + k): (float(layer), (size - 1) / 2 - k)
+            for layer, size in enumerate(sizes)
+            for k in range(size)
+        }
+        if self.synapse_agents == "lazy":
+            self.grid = LayeredNetwork(s, self._make_synapse, random=self.random, layout=positions)
+        else:
+            graph = nx.DiGraph()
+            for index in positions:
+                graph.add_node(index, layer=s.layer_of(index))
+            self.grid = DirectedNetwork(graph, random=self.random, layout=positions)
         self.neurons = [
             NeuroAgent(self, layer, int(s.n_off[layer] + k))
             for layer, size in enumerate(sizes)
@@ -267,8 +326,9 @@ class NGModel(EpochModel):
             has_glia = layer in self.glia_layers
             prunable = has_glia and not (self.protect_io and touches_io)
             s.prunable[s.synapses(layer)] = prunable
-            for index in range(*s.synapses(layer).indices(len(s.w))):
-                SynapseAgent(self, index, layer, int(s.pre[index]), int(s.post[index]))
+            if self.synapse_agents == "eager":
+                for index in range(*s.synapses(layer).indices(len(s.w))):
+                    self._make_synapse(index)
         self.glia_agents = []
         for neuron in self.neurons:
             if neuron.layer in self.glia_layers:
@@ -293,10 +353,14 @@ class NGModel(EpochModel):
             return nx.complete_graph(n)
         glia_graph = nx.empty_graph(n)
         if topology == "synaptic":
-            glia_of = {glia.neuron.index: glia.index for glia in self.glia_agents}
-            for pre, post in self.grid.G.edges:
-                if pre in glia_of and post in glia_of:
-                    glia_graph.add_edge(glia_of[pre], glia_of[post])
+            s = self.state
+            glia_of = np.full(len(s.b), -1)
+            glia_of[s.glia_neuron] = np.arange(n)
+            for layer in range(1, s.n_layers):  # from the arrays: no Synapse-Agent is needed
+                rows = s.synapses(layer)
+                pre, post = glia_of[s.pre[rows]], glia_of[s.post[rows]]
+                both = s.mask[rows] & (pre >= 0) & (post >= 0)
+                glia_graph.add_edges_from(zip(pre[both].tolist(), post[both].tolist(), strict=True))
         return glia_graph
 
     def glia_adjacency_matrix(self) -> scipy.sparse.csr_array | None:
@@ -311,6 +375,12 @@ class NGModel(EpochModel):
         ones = np.ones(len(rows))
         return scipy.sparse.csr_array((ones, (rows, cols)), shape=(n, n))
 
+    def _make_synapse(self, index: int) -> SynapseAgent:
+        """The Synapse-Agent of synapse slot ``index``; it attaches itself to the space."""
+        s = self.state
+        layer = s.layer_of(int(s.post[index]))
+        return SynapseAgent(self, index, layer, int(s.pre[index]), int(s.post[index]))
+
     # -- data collection ---------------------------------------------------------------------
     @staticmethod
     def layer_column(layer: int) -> str:
@@ -320,9 +390,16 @@ class NGModel(EpochModel):
     @classmethod
     def result_columns(cls, params: dict) -> dict[str, str]:
         """Every model reporter a run with ``params`` (validated) can produce, with its type:
-        "int" for counts, "float" for measures. ``mean_sig`` is there even without glia."""
-        columns = {"epoch": "int", "synapses": "int", "error": "float", "mse": "float",
-                   "prune_orders": "int", "pruned": "int", "mean_sig": "float"}  # fmt: skip
+        "int" for counts, "float" for measures. ``mean_sig`` and ``f_active`` are there even
+        without glia."""
+        columns = {"epoch": "int", "synapses": "int"}
+        columns.update(dict.fromkeys(cls.measure_names(get_task(params["task"])), "float"))
+        columns.update({"prune_orders": "int", "pruned": "int", "empty_orders": "int",
+                        "mean_sig": "float"})  # fmt: skip
+        for layer in glia_layers_of(params):
+            for stat in ("f_mean", "f_sd", "f_active"):
+                columns[f"{stat}_l{layer}"] = "float"
+        columns["f_active"] = "float"
         for layer in range(1, len(params["layers"])):
             columns[cls.layer_column(layer)] = "int"
         return columns
@@ -331,13 +408,15 @@ class NGModel(EpochModel):
         reporters = {
             "epoch": "epoch",
             "synapses": lambda m: m.synapse_count,
-            "error": "error",
-            "mse": "mse",
+            **{name: lambda m, name=name: m.measured[name] for name in self.measure()},
             "prune_orders": "prune_orders",
             "pruned": lambda m: len(m.prune_log),
+            "empty_orders": lambda m: m.prune_orders - len(m.prune_log),
         }
         if self.state.n_glia:
-            reporters["mean_sig"] = lambda m: float(m.state.sig.mean())
+            reporters["mean_sig"] = lambda m: float(m.state.sig[m.state.glia_alive].mean())
+            for key in self.sensed_activity():
+                reporters[key] = lambda m, key=key: m.activity[key]
         for layer in range(1, len(self.layers)):
             reporters[self.layer_column(layer)] = lambda m, layer=layer: int(
                 m.state.present(layer).sum()
@@ -345,13 +424,41 @@ class NGModel(EpochModel):
         return reporters
 
     def collect(self) -> None:
-        """Measure error and MSE once, then let the DataCollector record everything."""
-        self.error, self.mse = self.evaluate()
+        """Measure once (:meth:`measure`) and the sensed activity, then let the DataCollector
+        record everything."""
+        self.measured = self.measure()
+        self.error, self.mse = self.measured["error"], self.measured["mse"]
+        self.activity = self.sensed_activity() if self.state.n_glia else {}
         self.datacollector.collect(self)
+
+    def sensed_activity(self) -> dict[str, float]:
+        """What the glia sensed in this epoch's pruning rounds (NaN for an epoch without one).
+
+        Returns
+        -------
+        dict
+            ``f_mean_l{L}``, ``f_sd_l{L}``: mean and standard deviation of ``f`` over the
+            (GA, round) pairs of glia layer ``L``; ``f_active_l{L}``: the share of those pairs
+            with ``f > 0``; ``f_active``: that share over every GA.
+        """
+        s = self.state
+        # a removed GA (glia.remove()) sensed nothing: it is left out
+        f = np.array(self.round_activity).reshape(-1, s.n_glia)[:, s.glia_alive]
+        glia_layer = np.searchsorted(s.n_off, s.glia_neuron[s.glia_alive], side="right") - 1
+        empty = len(f) == 0
+        stats = {}
+        for layer in self.glia_layers:
+            pairs = f[:, glia_layer == layer]
+            stats[f"f_mean_l{layer}"] = math.nan if empty else float(pairs.mean())
+            stats[f"f_sd_l{layer}"] = math.nan if empty else float(pairs.std())
+            stats[f"f_active_l{layer}"] = math.nan if empty else float((pairs > 0).mean())
+        stats["f_active"] = math.nan if empty else float((f > 0).mean())
+        return stats
 
     # -- running -----------------------------------------------------------------------------
     def run_epoch(self) -> None:
         """Training and pruning of one epoch."""
+        self.round_activity = []
         self.scheduler.run_epoch()
 
     def learned_arrays(self) -> tuple[np.ndarray, ...]:
@@ -364,24 +471,69 @@ class NGModel(EpochModel):
         s = self.state
         y = self.task.inputs if inputs is None else np.asarray(inputs, dtype=np.float64)
         for layer in range(1, s.n_layers):
-            y = phi_array(y @ s.weights(layer).T + s.biases(layer), self.activation_code)
+            a = y @ s.weights(layer).T + s.biases(layer)
+            if layer == s.n_layers - 1 and self.output_code == SOFTMAX_CE:
+                return softmax_array(a)
+            y = phi_array(a, self.activation_code)
         return y
 
     def evaluate(self) -> tuple[float, float]:
-        """(error rate at threshold 0.5, MSE) over all the task's patterns."""
+        """(error rate at threshold 0.5, MSE) over the task's training patterns."""
         outputs, targets = self.predict(), self.task.targets
-        wrong = np.any((outputs > 0.5) != (targets > 0.5), axis=1)
-        return float(wrong.mean()), float(np.mean((outputs - targets) ** 2))
+        return error_rate(outputs, targets), mean_squared_error(outputs, targets)
+
+    def measure(self) -> dict[str, float]:
+        """What is recorded each epoch on the network as it is now (one prediction a split).
+
+        Returns
+        -------
+        dict
+            ``error`` (:func:`error_rate`) and ``mse`` on the training patterns; ``accuracy``
+            (:func:`class_accuracy`) if the targets are one-hot; the same with the prefix
+            ``test_`` on the task's test split, if it has one.
+        """
+        task = self.task
+        splits = [("", task.inputs, task.targets)]
+        if task.has_test:
+            splits.append(("test_", task.test_inputs, task.test_targets))
+        measured = {}
+        for prefix, inputs, targets in splits:
+            outputs = self.predict(inputs)
+            measured[f"{prefix}error"] = error_rate(outputs, targets)
+            measured[f"{prefix}mse"] = mean_squared_error(outputs, targets)
+            if task.one_hot:
+                measured[f"{prefix}accuracy"] = class_accuracy(outputs, targets)
+        return measured
+
+    @staticmethod
+    def measure_names(task) -> list[str]:
+        """The names :meth:`measure` reports on ``task``, in order."""
+        names = ["error", "mse", "accuracy"] if task.one_hot else ["error", "mse"]
+        prefixes = ("", "test_") if task.has_test else ("",)
+        return [prefix + name for prefix in prefixes for name in names]
 
     @property
     def synapse_count(self) -> int:
         """Synapses left."""
         return int(self.state.mask.sum())
 
+    def synapse(self, pre: int, post: int) -> SynapseAgent:
+        """The Synapse-Agent of the synapse ``pre -> post`` (with ``synapse_agents="lazy"`` it is
+        made now if it was not asked for before).
+
+        Raises ``KeyError`` when there is no such synapse (never there, or pruned).
+        """
+        try:
+            return self.grid.G.edges[pre, post]["synapse"]
+        except KeyError:
+            message = f"there is no synapse {pre} -> {post} (never there, or pruned)"
+            raise KeyError(message) from None
+
     # -- checkpoint hooks ----------------------------------------------------------------------
     #: The arrays a checkpoint saves, with their types.
     CHECKPOINT_ARRAYS = {
         "w": np.float64, "mask": np.bool_, "b": np.float64, "cnt": np.int64, "sig": np.float64,
+        "run_mean": np.float64, "run_var": np.float64, "run_n": np.int64,
     }  # fmt: skip
 
     def _checkpoint_state(self) -> tuple[dict, dict[str, np.ndarray]]:
@@ -407,20 +559,34 @@ class NGModel(EpochModel):
 
     def _restore_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
         """Put back what :meth:`_checkpoint_state` saved (arrays already checked by type and
-        shape); pruned synapses leave the space."""
+        shape); pruned synapses leave the space (in lazy mode, with the mask)."""
         s = self.state
         sig = arrays["sig"]
         if not np.all(np.isfinite(sig)) or (sig < 0).any() or (sig > 1).any():
             raise ValueError("sig values outside [0, 1]")
-        for pre, post in list(self.grid.G.edges):
-            synapse = self.grid.G.edges[pre, post]["synapse"]
-            if not arrays["mask"][synapse.index]:
-                synapse.remove()
+        if self.synapse_agents == "eager":
+            for index in np.flatnonzero(s.mask & ~arrays["mask"]):
+                self.synapse(int(s.pre[index]), int(s.post[index])).remove()
         for name in self.CHECKPOINT_ARRAYS:
             getattr(s, name)[:] = arrays[name]
         s.samples_seen = int(meta["samples_seen"])
         self.prune_orders = int(meta["prune_orders"])
         self.prune_log = list(meta["prune_log"])
+
+
+def error_rate(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Share of patterns with any output on the wrong side of 0.5 (the paper's error)."""
+    return float(np.mean(np.any((outputs > 0.5) != (targets > 0.5), axis=1)))
+
+
+def mean_squared_error(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Mean squared difference of outputs and targets, over patterns and outputs."""
+    return float(np.mean((outputs - targets) ** 2))
+
+
+def class_accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Share of patterns whose largest output is the target's class (its largest target)."""
+    return float(np.mean(np.argmax(outputs, axis=1) == np.argmax(targets, axis=1)))
 
 
 @uses_table
@@ -430,20 +596,24 @@ class MASDAModel(EpochModel):
     Constant units hold the data (inputs and teacher labels) and a bias; reward units predict a
     constant or a stable variable unit; variable units learn features. Each epoch, unconnected
     variable units join at a depth, every sample is fed to the constants and the units compute by
-    messages, then the summed weight changes are applied, units whose score is high and whose
-    weights have settled turn stable (and become targets for the next depth), and low scorers
-    are culled and replaced. One ``step()`` is one pretraining epoch. Every parameter is a
+    messages, then the summed weight changes are applied, units whose learning has plateaued turn
+    stable (and become targets for the next depth), and units that earn little credit die
+    stochastically and are replaced. One ``step()`` is one pretraining epoch. Every parameter is a
     keyword (see ``glianet.parameters.MASDA_PARAMETERS``) and an attribute.
 
     Notes
     -----
-    Choices where the paper is silent (SPEC §2 readings are the defaults above): the reward of a
-    reward unit is ``1 - |delta|`` and a variable unit's score is the mean, over the epoch's
-    samples, of the rewards of the reward units it feeds; a unit's prediction ``v = sigmoid(a)``
+    Choices where the paper is silent (SPEC §2 and §4 readings are the defaults above): the
+    reward of a reward unit is ``1 - |delta|``; a variable unit's score is its own credit, the
+    second-order loss increase its reward units would see without its message
+    (:meth:`RewardUnit.credit`), summed over them, per sample, as a running mean over its life;
+    stability compares the error of what a unit feeds every ``stable_window`` epochs of its life
+    (:meth:`VariableUnit.consider_stability`); a unit's prediction ``v = sigmoid(a)``
     and a reward unit's ``delta = v - v_target`` (the cross-entropy gradient of a standard
     denoising autoencoder); the bias unit feeds every variable and reward unit; a new reward unit
-    starts with weight 0 from the bias; culling ties go to the older slot; weights start
-    Glorot-uniform.
+    starts with weight 0 from the bias; culling ties (``cull="fraction"``) go to the older slot;
+    stochastic culling draws one number per state-A unit old enough, in slot order; weights
+    start Glorot-uniform.
     """
 
     parameters = MASDA_PARAMETERS
@@ -476,7 +646,8 @@ class MASDAModel(EpochModel):
         predicting each data constant (Algorithm 1's first lines)."""
         n_inputs, n_outputs = self.task.n_inputs, self.task.n_outputs
         inputs = [ConstantUnit(self, self.corruption, f"x{i}") for i in range(n_inputs)]
-        labels = [ConstantUnit(self, self.label_corruption, f"t{j}") for j in range(n_outputs)]
+        n_labels = n_outputs if self.teacher else 0
+        labels = [ConstantUnit(self, self.label_corruption, f"t{j}") for j in range(n_labels)]
         self.bias = ConstantUnit(self, 0.0, "bias")
         self.units.bias_slot = self.bias.slot
         self.data_constants = inputs + labels

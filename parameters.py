@@ -19,7 +19,7 @@ from numbers import Integral, Real
 from typing import Any
 
 # Choices come from where the rules live; these modules import only NumPy.
-from glianet.agents.functions import ACTIVATIONS, SIG_RULES
+from glianet.agents.functions import ACTIVATIONS, OUTPUTS, SENSING_Z, SENSINGS, SIG_RULES
 from glianet.tasks import TASKS, Task, task_family
 
 KINDS = ("int", "real", "bool", "choice", "other")
@@ -326,6 +326,11 @@ def check_task(name: str, value: Any) -> Any:
     )
 
 
+def check_z(name: str, value: Any) -> float | None:
+    """None (the sensing reading's default) or a finite number >= 0."""
+    return None if value is None else check_real(name, value, 0.0)
+
+
 def check_glia_layers(name: str, value: Any) -> tuple[int, ...] | None:
     """None (glia where ``protect_io`` puts them) or layer indices >= 1."""
     if value is None:
@@ -388,7 +393,8 @@ NG_PARAMETERS = ParameterTable(
             "int",
             "samples per epoch",
             "Samples per epoch, drawn uniformly from the task's patterns. The paper does "
-            "not define an epoch; 2000 (20 pruning rounds) reproduces its curve.",
+            "not define an epoch; with 2000 (20 pruning rounds) 90 % of the pruning is done by "
+            "epoch ~33 (paper: ~40).",
             low=1,
             ui=(100, 10000, 100),
         ),
@@ -437,17 +443,38 @@ NG_PARAMETERS = ParameterTable(
             "Steepness of the sig update, eq. 2.4 (paper: 6 ln 3).",
         ),
         Parameter(
+            "sensing",
+            "layer",
+            "choice",
+            "outlier reading",
+            "Reading of the paper's 'an outlier compared with its adjacent NAs' (eq. 2.3): "
+            "each sample on which a glia neuron's output is an outlier counts towards its "
+            "activity f. 'layer' (the literal reading): |y - mean| > z std over the neurons of "
+            "its layer, population std, the neuron included. 'layer-sample': the same with the "
+            "sample std. 'synaptic': over the neuron and the neurons joined to it by a synapse "
+            "that is still there. 'running': against the neuron's own running mean and std "
+            "(exact over its first mini_batch_size samples, then exponential averages with "
+            "rate 1 / mini_batch_size; no outlier before that). 'off': never an outlier, "
+            "f = 0. See glianet.agents.functions.senses_outlier.",
+            choices=tuple(SENSINGS),
+            ui=(),
+        ),
+        Parameter(
             "z",
-            2.3,
-            "real",
+            None,
+            "other",
             "outlier z",
-            "A neuron's output is an outlier on a sample "
-            "when it lies more than z standard deviations (population std, the neuron "
-            "itself included) from the mean of its layer. The paper gives no value. In an "
-            "n-neuron layer the largest possible deviation is sqrt(n - 1) std (2.65 for "
-            "n = 8).",
-            low=0.0,
-            ui=(0.5, 3.0, 0.1),
+            "Outlier threshold in standard deviations; None: the reading's default "
+            f"({', '.join(f'{k}: {v:g}' for k, v in SENSING_Z.items())}). The paper gives no "
+            "value. With the population std no neuron of an n-neuron layer can lie more than "
+            "sqrt(n - 1) std from the mean (2.65 for n = 8), with the sample std (n - 1) / "
+            "sqrt(n) (2.47): near that bound f is 0 almost always (the earlier default 2.3 "
+            "gave f > 0 in 2 % of glia rounds, and the synapse curve of no sensing). At 1.5, "
+            "f > 0 in about a quarter of the rounds and busy neurons keep their synapses. For "
+            "'running' any z up to 2.5 makes every neuron an outlier on ~10 % of its samples, "
+            "all sig rise to 1 and pruning stops; hence 3. Measured in the README and "
+            "notebook 01.",
+            check=check_z,
         ),
         Parameter(
             "sig_rule",
@@ -463,9 +490,21 @@ NG_PARAMETERS = ParameterTable(
             "sigmoid",
             "choice",
             "activation",
-            "phi of the neurons.",
+            "phi of the neurons (of the hidden neurons only under output='softmax-ce').",
             choices=tuple(ACTIVATIONS),
             ui=(),
+        ),
+        Parameter(
+            "output",
+            "sigmoid-mse",
+            "choice",
+            "output layer and loss",
+            "The output layer and its loss. 'sigmoid-mse' (the paper's): output neurons apply "
+            "phi and learn the squared error (y - t)^2 / 2. 'softmax-ce' (for classification): "
+            "the output layer is a softmax, y_i = exp(a_i) / sum_k exp(a_k), learning the "
+            "cross-entropy -sum_k t_k log y_k; the task's targets must be distributions over "
+            ">= 2 outputs (e.g. one-hot labels).",
+            choices=tuple(OUTPUTS),
         ),
         Parameter(
             "pruning",
@@ -515,6 +554,19 @@ NG_PARAMETERS = ParameterTable(
             ui=(),
         ),
         Parameter(
+            "empty_order_resets",
+            True,
+            "bool",
+            "empty prune orders reset sig",
+            "Whether a GA whose prune order finds nothing to prune (its neuron is at the guard "
+            "or has no prunable synapse left) still fires: sig to 1 and a burst over the glia "
+            "network. True: as the paper, which resets sig when the GA fires, whatever its "
+            "neuron did. False: such a GA keeps its sig and sends no burst (measured: the "
+            "synapse curve is the same; the GAs at the floor then order a prune nearly every "
+            "round).",
+            ui=(),
+        ),
+        Parameter(
             "engine",
             "vectorized",
             "choice",
@@ -524,6 +576,20 @@ NG_PARAMETERS = ParameterTable(
             "the arrays at once); both give the same trajectory for the same seed.",
             choices=ENGINES,
             ui=(),
+        ),
+        Parameter(
+            "synapse_agents",
+            "eager",
+            "choice",
+            "synapse agents",
+            "When Synapse-Agents exist: 'eager' (every synapse is an agent on an edge of the "
+            "network space from the start, about 1 kB a synapse) or 'lazy' (synapses live in "
+            "the arrays alone, tens of bytes each; a synapse's agent is made when it is asked "
+            "for: model.synapse(pre, post), a neuron's incoming synapses, grid.G's edges, "
+            "drawing, or a prune order, and kept until the synapse is pruned; model.agents "
+            "holds only those made). 'lazy' needs engine 'vectorized' and follows the same "
+            "trajectory as 'eager'.",
+            choices=("eager", "lazy"),
         ),
     ],  # fmt: skip
     task_family=task_family,
@@ -563,7 +629,7 @@ MASDA_PARAMETERS = ParameterTable(
             low=0.0,
             low_open=True,
             ui=(0.0005, 0.1, 0.0005),
-            task_defaults={"digits": 0.0005},
+            task_defaults={"digits": 0.0007},
         ),
         Parameter(
             "corruption",
@@ -596,30 +662,77 @@ MASDA_PARAMETERS = ParameterTable(
             ui=(0.0, 1.0, 0.05),
         ),
         Parameter(
-            "stable_score",
-            0.8,
-            "real",
-            "score to stabilize",
-            "A -> B needs the epoch's mean reward >= stable_score ...",
-            low=0.0,
-            high=1.0,
-            ui=(0.0, 1.0, 0.01),
+            "stable_window",
+            10,
+            "int",
+            "plateau window (epochs)",
+            "A -> B once learning has plateaued (assumption 2): every stable_window epochs of "
+            "its life a unit compares the error of the reward units it feeds, 1 - reward, with "
+            "that of a window before ...",
+            low=1,
+            ui=(1, 100, 1),
+            task_defaults={"digits": 25},
+        ),
+        Parameter(
+            "stable_age",
+            20,
+            "int",
+            "min age to stabilize",
+            "... from this age (epochs since it joined) on ...",
+            low=1,
+            ui=(1, 500, 1),
+            task_defaults={"digits": 150},
         ),
         Parameter(
             "stable_tol",
-            0.02,
+            0.03,
             "real",
-            "weight change to stabilize",
-            "... and the relative change of the prev weights over the epoch < stable_tol.",
+            "plateau: relative improvement",
+            "... a relative improvement below stable_tol makes it stable.",
             low=0.0,
             ui=(0.0, 0.5, 0.005),
+        ),
+        Parameter(
+            "cull",
+            "stochastic",
+            "choice",
+            "culling",
+            "'stochastic' (paper §2: units without reward die stochastically): a state-A unit "
+            "dies with probability cull_rate * exp(-score / score_scale) per epoch; 'fraction': "
+            "the cull_fraction of the state-A units with the lowest scores die.",
+            choices=("stochastic", "fraction"),
+            ui=(),
+        ),
+        Parameter(
+            "cull_rate",
+            0.02,
+            "real",
+            "death rate without credit",
+            "Death probability per epoch of a unit that earns no credit (cull='stochastic').",
+            low=0.0,
+            high=1.0,
+            ui=(0.0, 0.2, 0.005),
+            task_defaults={"digits": 0.01},
+        ),
+        Parameter(
+            "score_scale",
+            0.003,
+            "real",
+            "score that divides it by e",
+            "Score (credit per sample, running mean over the unit's life) that divides the "
+            "death probability by e.",
+            low=0.0,
+            low_open=True,
+            ui=(0.0005, 0.05, 0.0005),
+            task_defaults={"digits": 0.001},
         ),
         Parameter(
             "cull_fraction",
             0.1,
             "real",
             "cull fraction",
-            "Share of the state-A units, lowest scores first, culled after each epoch.",
+            "Share of the state-A units, lowest scores first, culled after each epoch "
+            "(cull='fraction').",
             low=0.0,
             high=1.0,
             high_open=True,
@@ -627,12 +740,13 @@ MASDA_PARAMETERS = ParameterTable(
         ),
         Parameter(
             "min_age",
-            5,
+            10,
             "int",
             "min age before culling",
             "Epochs a unit is spared from culling after it connects.",
             low=0,
-            ui=(0, 50, 1),
+            ui=(0, 100, 1),
+            task_defaults={"digits": 30},
         ),
         Parameter(
             "max_depth",
@@ -650,7 +764,27 @@ MASDA_PARAMETERS = ParameterTable(
             "pretraining epochs",
             "Epochs of pretraining; then running becomes False.",
             low=0,
-            ui=(1, 300, 1),
+            ui=(1, 500, 1),
+            task_defaults={"digits": 300},
+        ),
+        Parameter(
+            "layer_free",
+            False,
+            "bool",
+            "layer-free",
+            "A joining unit of depth d + 1 takes as inputs the stable units of every depth up "
+            "to d and the data constants (the paper: 'the layers are removed'), not only those "
+            "of depth d.",
+            ui=(),
+        ),
+        Parameter(
+            "teacher",
+            True,
+            "bool",
+            "labels as data",
+            "Make teacher constants of the task's targets (assumption 1: labels are data too); "
+            "False: pretraining sees the inputs only.",
+            ui=(),
         ),
         Parameter(
             "latency",

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from glianet.agents.masda import Unit
 
 #: Arrays with one slot per neuron, per synapse and per glia agent.
-NEURON_ARRAYS = ("b", "a", "y", "net", "back", "delta", "cnt", "alive")
+NEURON_ARRAYS = (
+    "b", "a", "y", "net", "back", "delta", "cnt", "alive", "run_mean", "run_var", "run_n",
+)  # fmt: skip
 SYNAPSE_ARRAYS = ("w", "mask", "prunable", "pre", "post")
 GLIA_ARRAYS = ("sig", "f", "glia_neuron", "glia_alive")
 
@@ -61,6 +63,10 @@ class LayeredState:
         self.delta = np.zeros(n_neurons)
         self.cnt = np.zeros(n_neurons, dtype=np.int64)
         self.alive = np.ones(n_neurons, dtype=np.bool_)
+        # A neuron's memory of its own outputs, for the "running" outlier reading.
+        self.run_mean = np.zeros(n_neurons)
+        self.run_var = np.zeros(n_neurons)
+        self.run_n = np.zeros(n_neurons, dtype=np.int64)
         self.w = np.zeros(n_synapses)
         self.mask = np.ones(n_synapses, dtype=np.bool_)
         self.prunable = np.zeros(n_synapses, dtype=np.bool_)
@@ -77,7 +83,7 @@ class LayeredState:
         self.sig = np.zeros(self.n_glia)
         self.glia_neuron = np.zeros(self.n_glia, dtype=np.int64)
         self.glia_alive = np.ones(self.n_glia, dtype=np.bool_)
-        self.f = np.zeros(self.n_glia)  # the activity frequency each GA read at the last round
+        self.f = np.zeros(self.n_glia)  # the activity each GA sensed in the last round
         self.slot = SimpleNamespace(
             **{
                 name: memoryview(getattr(self, name))
@@ -111,6 +117,46 @@ class LayeredState:
         """Biases of ``layer``, a view."""
         return self.b[self.neurons(layer)]
 
+    # -- one neuron's synapses, from the arrays (what the network space of lazy mode reads) ----
+    def layer_of(self, neuron: int) -> int:
+        """Layer of ``neuron``; raises ``KeyError`` for an index that is not a neuron."""
+        if not 0 <= neuron < self.n_off[-1]:
+            raise KeyError(neuron)
+        return int(np.searchsorted(self.n_off, neuron, side="right")) - 1
+
+    def into(self, neuron: int) -> slice:
+        """Slots of every synapse into ``neuron``, present or pruned, in the order of their pre
+        neurons (empty for an input neuron)."""
+        layer = self.layer_of(neuron)
+        if layer == 0:
+            return slice(0, 0)
+        fan_in = int(self.sizes[layer - 1])
+        start = int(self.w_off[layer]) + (neuron - int(self.n_off[layer])) * fan_in
+        return slice(start, start + fan_in)
+
+    def incoming(self, neuron: int) -> np.ndarray:
+        """Slots of the present synapses into ``neuron``, in the order of their pre neurons."""
+        rows = self.into(neuron)
+        return rows.start + np.flatnonzero(self.mask[rows])
+
+    def outgoing(self, neuron: int) -> np.ndarray:
+        """Slots of the present synapses out of ``neuron``, in the order of their post neurons."""
+        layer = self.layer_of(neuron)
+        if layer == self.n_layers - 1:
+            return np.empty(0, dtype=np.int64)
+        block = self.synapses(layer + 1)
+        slots = np.arange(block.start + neuron - int(self.n_off[layer]), block.stop,
+                          int(self.sizes[layer]))  # fmt: skip
+        return slots[self.mask[slots]]
+
+    def synapse_index(self, pre: int, post: int) -> int:
+        """Slot of the synapse ``pre -> post`` (present or pruned); ``KeyError`` when the layout
+        has no such synapse (the two are not neurons of consecutive layers)."""
+        layer = self.layer_of(post)
+        if layer == 0 or self.layer_of(pre) != layer - 1:
+            raise KeyError((pre, post))
+        return self.into(post).start + pre - int(self.n_off[layer - 1])
+
 
 
 
@@ -141,7 +187,8 @@ class UnitPopulation:
         "alive": (np.bool_, False), "corruption": (np.float64, 0.0),
         "target": (np.int64, -1), "reward_node": (np.int64, -1), "born": (np.int64, 0),
         "score": (np.float64, 0.0), "reward_sum": (np.float64, 0.0),
-        "error_sum": (np.float64, 0.0), "v": (np.float64, 0.0),
+        "credit_sum": (np.float64, 0.0), "reward": (np.float64, 0.0),
+        "error_mark": (np.float64, 0.0), "error_sum": (np.float64, 0.0), "v": (np.float64, 0.0),
     }  # fmt: skip
 
     def __init__(self, random: Random | None = None, capacity: int = 64) -> None:
@@ -154,6 +201,7 @@ class UnitPopulation:
         self.grid = DirectedNetwork(random=random)
         self.unit_by_slot: dict[int, Unit] = {}
         self.bias_slot = -1
+        self._edges: tuple | None = None  # edge_mask() cache: ((graph version, size), mask)
 
     # -- units coming and going ----------------------------------------------------------------
     def allocate(self, kind: int, depth: int, corruption: float) -> int:
@@ -250,8 +298,12 @@ class UnitPopulation:
         return [int(s) for s in self.slots(VARIABLE) if self.depth[s] > 0]
 
     def edge_mask(self) -> np.ndarray:
-        """``E[j, i]`` True where the edge ``i -> j`` exists."""
-        mask = np.zeros((self.size, self.size), dtype=bool)
-        edges = np.array(list(self.grid.G.edges), dtype=np.int64).reshape(-1, 2)
-        mask[edges[:, 1], edges[:, 0]] = True
-        return mask
+        """``E[j, i]`` True where the edge ``i -> j`` exists (built again only when the graph
+        changed; callers must not modify it)."""
+        key = (self.grid.version, self.size)
+        if self._edges is None or self._edges[0] != key:
+            mask = np.zeros((self.size, self.size), dtype=bool)
+            edges = np.array(list(self.grid.G.edges), dtype=np.int64).reshape(-1, 2)
+            mask[edges[:, 1], edges[:, 0]] = True
+            self._edges = (key, mask)
+        return self._edges[1]

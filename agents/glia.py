@@ -30,6 +30,7 @@ class GliaAgent(FixedAgent):
         self.neuron = neuron
         neuron.glia = self
         self.cell = neuron.cell
+        self.ordered = False
         self.fired = False
 
     @property
@@ -48,8 +49,7 @@ class GliaAgent(FixedAgent):
 
     @property
     def f(self) -> float:
-        """Activity frequency of the neuron (eq. 2.3) that this GA read at the last round (0
-        before the first)."""
+        """Activity frequency of the neuron, as sensed in the last pruning round (eq. 2.3)."""
         return self.model.state.slot.f[self.index]
 
     def update_sig(self) -> None:
@@ -60,10 +60,15 @@ class GliaAgent(FixedAgent):
         self.sig = min(1.0, max(0.0, self.sig - m.alpha * sig_step(f, m.sig_rule, m.beta)))
 
     def decide(self) -> None:
-        """GA -> NA: draw ``u ~ U(0, 1)``; fire when ``u > sig``: order a prune, set sig to 1."""
-        self.fired = self.rng.random() > self.sig
+        """GA -> NA: draw ``u ~ U(0, 1)``; order a prune when ``u > sig``.
+
+        The GA fires (sets sig to 1, and its burst spreads) when its order pruned a synapse, and
+        also when the neuron had nothing left to prune if the model's ``empty_order_resets``.
+        """
+        self.ordered = self.rng.random() > self.sig
+        pruned = self.neuron.prune_weakest_synapse() if self.ordered else None
+        self.fired = self.ordered and (pruned is not None or self.model.empty_order_resets)
         if self.fired:
-            self.neuron.prune_weakest_synapse()
             self.sig = 1.0
 
     def spread_burst(self) -> None:

@@ -1,9 +1,10 @@
 """MASDA units (Kurotaki & Matsuo 2015): constant, variable and reward units, and their messages.
 
 Units act only on what they receive. A forward message carries the sender's value (or 0 when the
-sender's corruption hides it); a backward message carries ``w * delta`` and the reward of the
-reward unit that sent it. A unit computes when messages from *all* the nodes it waits for have
-arrived, and sums them in the order of its prev (or next) nodes, so arrival order does not matter.
+sender's corruption hides it); a backward message carries ``w * delta``, the reward of the
+reward unit that sent it and the receiver's credit, its own share of that prediction. A unit
+computes when messages from *all* the nodes it waits for have arrived, and sums them in the order
+of its prev (or next) nodes, so arrival order does not matter.
 Weight changes are accumulated and applied by the model at the end of the epoch.
 """
 
@@ -22,25 +23,27 @@ FORWARD, BACKWARD, TARGET = 0, 1, 2
 class Message:
     """A message in flight: an event on the model's event list that delivers itself.
 
-    ``kind`` is FORWARD (a value, or 0), BACKWARD (``w * delta`` and a reward) or TARGET (a
-    target unit showing its own reward unit its true value, which the paper lets a reward unit
-    read; as a message it keeps the run causal whatever the latency). Mesa holds event callbacks
-    by weak reference, so the scheduler keeps each message in ``in_flight`` until delivered.
+    ``kind`` is FORWARD (a value, or 0), BACKWARD (``w * delta``, a reward and a credit) or
+    TARGET (a target unit showing its own reward unit its true value, which the paper lets a
+    reward unit read; as a message it keeps the run causal whatever the latency). Mesa holds
+    event callbacks by weak reference, so the scheduler keeps each message in ``in_flight``
+    until delivered.
     """
 
-    __slots__ = ("kind", "receiver", "sender", "value", "reward", "__weakref__")
+    __slots__ = ("kind", "receiver", "sender", "value", "reward", "credit", "__weakref__")
 
     def __init__(
-        self, kind: int, receiver: Unit, sender: Unit, value: float, reward: float = 0.0
-    ) -> None:
+        self, kind: int, receiver: Unit, sender: Unit, value: float, reward: float = 0.0,
+        credit: float = 0.0,
+    ) -> None:  # fmt: skip
         self.kind, self.receiver, self.sender = kind, receiver, sender
-        self.value, self.reward = value, reward
+        self.value, self.reward, self.credit = value, reward, credit
 
     def __call__(self) -> None:
         if self.kind == FORWARD:
             self.receiver.receive_forward(self.sender, self.value)
         elif self.kind == BACKWARD:
-            self.receiver.receive_backward(self.sender, self.value, self.reward)
+            self.receiver.receive_backward(self.sender, self.value, self.reward, self.credit)
         else:
             self.receiver.receive_target(self.value)
         self.receiver.model.scheduler.delivered(self)
@@ -99,7 +102,8 @@ class Unit(FixedAgent):
 
     @property
     def score(self) -> float:
-        """Mean reward over the last epoch."""
+        """Running mean, over the unit's life, of its credit per sample (see
+        :meth:`RewardUnit.credit`)."""
         return float(self.model.units.score[self.slot])
 
     @property
@@ -189,19 +193,22 @@ class VariableUnit(Unit):
 
     def __init__(self, model, name: str) -> None:
         super().__init__(model, -1, 0.0, name)
-        self.backward_inbox: dict[int, tuple[float, float]] = {}  # (w delta, reward) by sender
+        # (w delta, reward, credit) by sender
+        self.backward_inbox: dict[int, tuple[float, float, float]] = {}
 
     # -- joining the network (Algorithm 1, inner while loop) ----------------------------------
     def connect(self) -> None:
         """Join: pick one reward unit at random; take its depth d; prev = every stable unit of
-        depth d (and the bias), next = every reward unit of depth d; own depth = d + 1."""
+        depth d (``layer_free``: of every depth up to d, data constants included) and the bias,
+        next = every reward unit of depth d; own depth = d + 1."""
         m, units = self.model, self.model.units
         rewards = units.reward_units(max_depth=m.max_depth - 1)
         chosen = rewards[int(m.rng.integers(len(rewards)))]
         d = chosen.depth
         units.depth[self.slot] = d + 1
         units.born[self.slot] = m.epoch
-        prev = [*units.stable_units(d), m.bias]
+        below = range(d + 1) if m.layer_free else (d,)
+        prev = [unit for depth in below for unit in units.stable_units(depth)] + [m.bias]
         nxt = [unit for unit in rewards if unit.depth == d]
         limit = np.sqrt(6.0 / (len(prev) + len(nxt)))
         for unit in prev:
@@ -210,18 +217,43 @@ class VariableUnit(Unit):
             units.connect(self, unit, m.rng.uniform(-limit, limit))
 
     # -- end of epoch (Algorithm 1, after the samples) ---------------------------------------
-    def consider_stability(self, change: float) -> bool:
-        """A -> B when the score is high enough and the weights nearly stopped changing
-        (assumption 2): a new stable unit freezes its prev weights, corrupts what it sends as the
-        input of the next depth, and gets a reward unit of its own (it becomes a target)."""
-        m = self.model
-        if self.stable or self.score < m.stable_score or change >= m.stable_tol:
+    def age(self) -> int:
+        """Epochs since the unit joined, the current one included."""
+        return self.model.epoch + 1 - int(self.model.units.born[self.slot])
+
+    def update_score(self, n_samples: int) -> None:
+        """Fold this epoch's credit per sample into the running mean over the unit's life, and
+        keep the epoch's mean received reward (what stability watches)."""
+        u, s = self.model.units, self.slot
+        u.score[s] += (u.credit_sum[s] / n_samples - u.score[s]) / max(self.age(), 1)
+        u.reward[s] = u.reward_sum[s] / n_samples
+
+    def consider_stability(self) -> bool:
+        """A -> B once learning has plateaued (assumption 2): every ``stable_window`` epochs of
+        its life a unit compares the error of what it feeds, ``1 - reward``, with that of a
+        window ago; from age ``stable_age`` on, a relative improvement below ``stable_tol``
+        makes it stable. A new stable unit freezes its prev weights, corrupts what it sends as
+        the input of the next depth, and gets a reward unit of its own (it becomes a target)."""
+        m, u, s = self.model, self.model.units, self.slot
+        age = self.age()
+        if self.stable or age % m.stable_window:
             return False
-        m.units.stable[self.slot] = True
-        m.units.corruption[self.slot] = m.hidden_corruption
+        error, before = 1.0 - u.reward[s], u.error_mark[s]
+        u.error_mark[s] = error
+        if age < m.stable_age or before <= 0.0 or (before - error) / before >= m.stable_tol:
+            return False
+        u.stable[s] = True
+        u.corruption[s] = m.hidden_corruption
         reward = RewardUnit(m, self)
-        m.units.connect(m.bias, reward, 0.0)
+        u.connect(m.bias, reward, 0.0)
         return True
+
+    def cull_probability(self) -> float:
+        """Chance to die this epoch: ``cull_rate`` for a unit that earns no credit, falling as
+        ``exp(-score / score_scale)`` as its score rises (units without reward die
+        stochastically, paper §2)."""
+        m = self.model
+        return m.cull_rate * float(np.exp(-max(self.score, 0.0) / m.score_scale))
 
     def receive_forward(self, sender: Unit, value: float) -> None:
         """Store; once every prev node has sent, compute ``v = sigmoid(a)`` and send it on."""
@@ -231,19 +263,22 @@ class VariableUnit(Unit):
         self.model.units.v[self.slot] = phi(self.weighted_input(), SIGMOID)
         self.send_forward()
 
-    def receive_backward(self, sender: Unit, value: float, reward: float) -> None:
-        """Store; once every next reward unit has answered, learn from ``delta`` and score."""
-        self.backward_inbox[sender.slot] = (value, reward)
+    def receive_backward(self, sender: Unit, value: float, reward: float, credit: float) -> None:
+        """Store; once every next reward unit has answered, learn from ``delta``, add up the
+        rewards received and the credit earned."""
+        self.backward_inbox[sender.slot] = (value, reward, credit)
         expected = self.model.units.reward_successors(self)
         if len(self.backward_inbox) < len(expected):
             return
         u, s = self.model.units, self.slot
-        total, rewards = 0.0, 0.0
+        total, rewards, credits = 0.0, 0.0, 0.0
         for node in expected:
-            back, reward = self.backward_inbox.pop(node.slot)
+            back, reward, credit = self.backward_inbox.pop(node.slot)
             total += back
             rewards += reward
+            credits += credit
         u.reward_sum[s] += rewards / len(expected)
+        u.credit_sum[s] += credits
         if u.stable[s]:
             return
         v = u.v[s]
@@ -278,8 +313,18 @@ class RewardUnit(Unit):
         self.target_value = value
         self.predict()
 
+    @staticmethod
+    def credit(delta: float, v: float, w: float, sent: float) -> float:
+        """A sender's share of this prediction: how much the cross-entropy would rise if its
+        message ``sent`` (weight ``w``) were dropped, to second order (the saliency of Optimal
+        Brain Damage, LeCun et al. 1990): ``-delta w s + v (1 - v) (w s)^2 / 2``. A unit whose
+        outgoing weight is 0 earns 0; one that pushes the prediction to its target earns more."""
+        ws = w * sent
+        return -delta * ws + 0.5 * v * (1.0 - v) * ws * ws
+
     def predict(self) -> None:
-        """Once every prev node and the target have sent: predict, learn, reward, send back."""
+        """Once every prev node and the target have sent: predict, learn, reward, send back
+        ``w * delta``, the reward and each variable sender's credit."""
         if self.target_value is None or len(self.inbox) < self.model.units.in_degree(self):
             return
         u, s = self.model.units, self.slot
@@ -293,5 +338,7 @@ class RewardUnit(Unit):
         self.learn(delta)
         for sender in prev:
             if sender.kind == VARIABLE:
-                back = u.W[s, sender.slot] * delta
-                self.model.scheduler.post(Message(BACKWARD, sender, self, back, reward))
+                w = u.W[s, sender.slot]
+                credit = self.credit(delta, v, w, self.received[sender.slot])
+                message = Message(BACKWARD, sender, self, w * delta, reward, credit)
+                self.model.scheduler.post(message)

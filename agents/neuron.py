@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING
 
 from mesa.discrete_space import FixedAgent
 
-from glianet.agents.functions import dphi, is_outlier, phi
+from glianet.agents.functions import (
+    LAYER,
+    LAYER_SAMPLE,
+    dphi,
+    is_outlier,
+    output_delta,
+    phi,
+    senses_outlier,
+    softmax_at,
+)
 
 if TYPE_CHECKING:
     from glianet.agents.synapse import SynapseAgent
@@ -68,11 +77,20 @@ class NeuroAgent(FixedAgent):
         s.y[i] = phi(a, self.model.activation_code)
         s.net[i] = 0.0
 
+    def normalize(self) -> None:
+        """Output neuron of a softmax layer: ``y = exp(a) / sum exp(a)`` over its layer, once
+        every neuron of the layer has activated."""
+        s = self.model.state
+        layer = s.neurons(self.layer)
+        s.slot.y[self.index] = softmax_at(s.slot.a[layer], self.index - layer.start)
+
     # -- backward ----------------------------------------------------------------------------
     def output_error(self, target: float) -> None:
-        """Output neuron: responsibility for the squared error, ``(y - t) phi'(a)``."""
-        s, i = self.model.state.slot, self.index
-        s.delta[i] = (s.y[i] - target) * dphi(s.a[i], s.y[i], self.model.activation_code)
+        """Output neuron: responsibility for the loss (:func:`~glianet.agents.functions.
+        output_delta`): ``(y - t) phi'(a)`` for squared error, ``y - t`` for softmax-CE."""
+        s, i, m = self.model.state.slot, self.index, self.model
+        slope = dphi(s.a[i], s.y[i], m.activation_code)
+        s.delta[i] = output_delta(s.y[i], target, slope, m.output_code)
 
     def backpropagate(self) -> None:
         """Hidden neuron: ``delta = phi'(a) * sum(w * delta)`` over what the synapses sent back."""
@@ -87,18 +105,24 @@ class NeuroAgent(FixedAgent):
 
     # -- NA -> GA: activity ------------------------------------------------------------------
     def count_outlier(self) -> None:
-        """Count this sample if the output is an outlier among the (living) neurons of this
-        layer."""
-        s = self.model.state
+        """Count this sample if the output is an outlier "compared with its adjacent NAs", under
+        the model's reading ``sensing`` (see :func:`~glianet.agents.functions.senses_outlier`).
+        A removed neuron of the layer takes no part in the same-layer readings."""
+        m, s = self.model, self.model.state
+        slot = s.slot
         layer = s.neurons(self.layer)
         alive = s.alive[layer]
-        if alive.all():
-            values, position = s.slot.y[layer], self.index - layer.start
-        else:
-            values = s.y[layer][alive]
+        if m.sensing_code in (LAYER, LAYER_SAMPLE) and not alive.all():
             position = int(alive[: self.index - layer.start].sum())
-        if is_outlier(values, position, self.model.z):
-            s.slot.cnt[self.index] += 1
+            ddof = 0 if m.sensing_code == LAYER else 1
+            outlier = is_outlier(s.y[layer][alive], position, m.z, ddof)
+        else:
+            outlier = senses_outlier(
+                m.sensing_code, self.index, self.layer, slot.y, s.sizes, s.n_off, s.w_off,
+                slot.mask, slot.run_mean, slot.run_var, slot.run_n, m.z, m.mini_batch_size,
+            )  # fmt: skip
+        if outlier:
+            slot.cnt[self.index] += 1
 
     def report_activity(self) -> float:
         """Activity frequency ``f = cnt / miniBatchSize`` (eq. 2.3); starts a new count."""
@@ -117,7 +141,8 @@ class NeuroAgent(FixedAgent):
         Raises
         ------
         ValueError
-            For an input or output neuron: they are the task's interface, which cannot shrink.
+            For an input or output neuron: they are the task's interface, which cannot shrink;
+            and with ``synapse_agents="lazy"``, whose network space keeps its neurons fixed.
         """
         m, s = self.model, self.model.state
         if self.layer in (0, s.n_layers - 1):
@@ -126,12 +151,18 @@ class NeuroAgent(FixedAgent):
                 f"neuron {self.index} is an {kind} neuron of task {m.task.name!r} and cannot be "
                 "removed; only hidden neurons can (prune synapses with synapse.prune())"
             )
+        if m.synapse_agents == "lazy":
+            raise ValueError(
+                f"neuron {self.index} cannot be removed with synapse_agents='lazy': the neurons "
+                "of its LayeredNetwork are fixed; build the model with synapse_agents='eager', "
+                "or prune the neuron's synapses with synapse.prune()"
+            )
         graph = m.grid.G
         for pre, post in [*graph.in_edges(self.index), *graph.out_edges(self.index)]:
             graph.edges[pre, post]["synapse"].remove()
         if self.glia is not None:
             self.glia.remove()
-        for name in ("b", "a", "y", "net", "back", "delta", "cnt"):
+        for name in ("b", "a", "y", "net", "back", "delta", "cnt", "run_mean", "run_var", "run_n"):
             getattr(s, name)[self.index] = 0
         s.alive[self.index] = False
         m.neurons.remove(self)

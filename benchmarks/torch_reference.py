@@ -1,7 +1,13 @@
-"""PyTorch reference: per-sample SGD of the paper's masked 6-8-8-8-1 sigmoid MLP, one thread.
+"""PyTorch reference: per-sample SGD of a masked sigmoid MLP, CPU, one thread.
 
 What a researcher would write instead of glianet. Needs only torch and numpy, so it can run in
-its own environment (see ng_throughput.py). Prints one JSON line: {"samples_per_s": ...}.
+its own environment (see ng_throughput.py). Run:
+
+    python torch_reference.py SAMPLES [SIZES]
+
+``SIZES`` is the layer sizes, comma-separated (default: the paper's 6,8,8,8,1). The data are 64
+random patterns (the speed of per-sample SGD does not depend on them). Prints one JSON line:
+{"samples_per_s": ..., "torch": ...}.
 """
 
 import json
@@ -12,19 +18,17 @@ import numpy as np
 import torch
 
 
-def main(samples: int) -> None:
+def main(samples: int, sizes: list[int]) -> None:
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    sizes = [6, 8, 8, 8, 1]
-    inputs = torch.tensor(
-        [[(p >> (5 - k)) & 1 for k in range(6)] for p in range(64)], dtype=torch.float64
-    )
-    targets = (inputs[:, :3].sum(dim=1, keepdim=True) > 0).to(torch.float64)
+    rng = np.random.default_rng(0)
+    inputs = torch.tensor(rng.random((64, sizes[0])), dtype=torch.float64)
+    targets = torch.tensor(rng.integers(0, 2, (64, sizes[-1])), dtype=torch.float64)
     layers = [torch.nn.Linear(m, n).double() for m, n in zip(sizes[:-1], sizes[1:], strict=True)]
     masks = [torch.ones_like(layer.weight) for layer in layers]
     params = [p for layer in layers for p in layer.parameters()]
     optimizer = torch.optim.SGD(params, lr=0.5)
-    order = np.random.default_rng(0).integers(0, 64, samples)
+    order = rng.integers(0, 64, samples)
 
     def step(i: int) -> None:
         y = inputs[i : i + 1]
@@ -35,14 +39,17 @@ def main(samples: int) -> None:
         loss.backward()
         optimizer.step()
 
-    for i in order[:200]:  # warm-up
+    for i in order[: min(200, samples)]:  # warm-up
         step(int(i))
-    start = time.perf_counter()
+    start = time.process_time()
     for i in order:
         step(int(i))
-    print(json.dumps({"samples_per_s": samples / (time.perf_counter() - start),
+    print(json.dumps({"samples_per_s": samples / (time.process_time() - start),
                       "torch": torch.__version__}))  # fmt: skip
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
+    main(
+        int(sys.argv[1]) if len(sys.argv) > 1 else 5000,
+        [int(n) for n in sys.argv[2].split(",")] if len(sys.argv) > 2 else [6, 8, 8, 8, 1],
+    )

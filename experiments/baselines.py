@@ -16,9 +16,11 @@ STRATEGIES = ("glia", "magnitude one-shot", "magnitude gradual", "random", "none
 
 
 def prunable(model: NGModel) -> list[SynapseAgent]:
-    """Synapses the glia could prune, that are still there, in slot order."""
-    synapses = model.agents.select(agent_type=SynapseAgent)
-    return sorted((s for s in synapses if s.prunable), key=lambda s: s.index)
+    """Synapses the glia could prune, that are still there, in slot order (read from the arrays,
+    so that lazily made agents are counted too)."""
+    s = model.state
+    slots = np.flatnonzero(s.mask & s.prunable)
+    return [model.synapse(int(s.pre[i]), int(s.post[i])) for i in slots]
 
 
 def prune_smallest(model: NGModel, count: int) -> None:

@@ -24,20 +24,25 @@ def glorot(rng: np.random.Generator, n_out: int, n_in: int) -> np.ndarray:
 
 
 class MaskedMLP:
-    """Sigmoid hidden layers (optionally masked: absent edges stay 0) and a softmax output.
+    """Sigmoid hidden layers wired as a DAG (absent edges stay 0) and a softmax output.
+
+    Hidden layer ``l`` reads the concatenation of the input and every hidden layer below it;
+    its mask says which of those edges exist, so a stacked net is the case where only the layer
+    just below is unmasked (see :func:`stacked`). The softmax output reads every hidden layer.
 
     Parameters
     ----------
     n_inputs : int
         Input features.
     weights, biases : lists of arrays
-        Hidden layers, input side first: ``weights[l]`` has shape (n_l, n_{l-1}).
-    masks : list of bool arrays, optional
-        Which weights exist (default: all).
+        Hidden layers, input side first: ``weights[l]`` has shape (n_l, n_0 + ... + n_{l-1}),
+        where n_0 = ``n_inputs``.
     n_classes : int
         Output units.
     rng : numpy Generator
         For the output layer's initial weights and the mini-batch order.
+    masks : list of bool arrays, optional
+        Which weights exist (default: all).
     """
 
     def __init__(
@@ -49,42 +54,51 @@ class MaskedMLP:
         self.biases = [b.copy() for b in biases]
         self.rng = rng
         self.n_classes = n_classes
-        top = weights[-1].shape[0] if weights else n_inputs
-        self.out_w = glorot(rng, n_classes, top)
+        read = sum(len(b) for b in biases) if biases else n_inputs
+        self.out_w = glorot(rng, n_classes, read)
         self.out_b = np.zeros(n_classes)
 
     def hidden(self, x: np.ndarray) -> list[np.ndarray]:
         """Activations of the input and every hidden layer."""
         out = [x]
         for w, b in zip(self.weights, self.biases, strict=True):
-            out.append(sigmoid(out[-1] @ w.T + b))
+            out.append(sigmoid(np.hstack(out) @ w.T + b))
         return out
+
+    def features(self, acts: list[np.ndarray]) -> np.ndarray:
+        """What the output reads: every hidden layer (the input if there is none)."""
+        return np.hstack(acts[1:]) if len(acts) > 1 else acts[0]
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities."""
-        return softmax(self.hidden(x)[-1] @ self.out_w.T + self.out_b)
+        return softmax(self.features(self.hidden(x)) @ self.out_w.T + self.out_b)
 
     def fit(self, x, labels, epochs=60, lr=0.1, momentum=0.9, batch=32) -> MaskedMLP:
         """Mini-batch SGD with momentum on the cross-entropy."""
         target = np.eye(self.n_classes)[labels]
         params = [*self.weights, *self.biases, self.out_w, self.out_b]
         velocity = [np.zeros_like(p) for p in params]
-        n_hidden = len(self.weights)
+        sizes = [x.shape[1], *(len(b) for b in self.biases)]
+        bounds = np.cumsum([0, *sizes])
         for _ in range(epochs):
             order = self.rng.permutation(len(x))
             for start in range(0, len(x), batch):
                 rows = order[start : start + batch]
                 acts = self.hidden(x[rows])
-                delta = (softmax(acts[-1] @ self.out_w.T + self.out_b) - target[rows]) / len(rows)
+                read = self.features(acts)
+                delta = (softmax(read @ self.out_w.T + self.out_b) - target[rows]) / len(rows)
+                back = np.zeros((len(rows), bounds[-1]))  # dLoss/d(activation), all layers
+                if self.weights:
+                    back[:, bounds[1] :] = delta @ self.out_w
                 grads_w, grads_b = [], []
-                out_gw, out_gb = delta.T @ acts[-1], delta.sum(axis=0)
-                back = delta @ self.out_w
-                for layer in range(n_hidden - 1, -1, -1):
-                    local = back * acts[layer + 1] * (1.0 - acts[layer + 1])
-                    grads_w.insert(0, (local.T @ acts[layer]) * self.masks[layer])
+                for layer in range(len(self.weights), 0, -1):
+                    a = acts[layer]
+                    local = back[:, bounds[layer] : bounds[layer + 1]] * a * (1.0 - a)
+                    below = np.hstack(acts[:layer])
+                    grads_w.insert(0, (local.T @ below) * self.masks[layer - 1])
                     grads_b.insert(0, local.sum(axis=0))
-                    back = local @ self.weights[layer]
-                grads = [*grads_w, *grads_b, out_gw, out_gb]
+                    back[:, : bounds[layer]] += local @ self.weights[layer - 1]
+                grads = [*grads_w, *grads_b, delta.T @ read, delta.sum(axis=0)]
                 for p, v, g in zip(params, velocity, grads, strict=True):
                     v *= momentum
                     v -= lr * g
@@ -96,16 +110,34 @@ class MaskedMLP:
         return float(np.mean(self.predict_proba(x).argmax(axis=1) == labels))
 
 
+def stacked(n_inputs: int, weights: list[np.ndarray]) -> tuple[list, list]:
+    """Layered weights (``weights[l]`` of shape (n_l, n_{l-1})) in :class:`MaskedMLP`'s DAG
+    form: each placed on the block of the layer just below, with that block as the mask."""
+    sizes = [n_inputs, *(w.shape[0] for w in weights)]
+    full, masks = [], []
+    for layer, w in enumerate(weights):
+        wide = np.zeros((w.shape[0], sum(sizes[: layer + 1])))
+        mask = np.zeros(wide.shape, dtype=bool)
+        offset = sum(sizes[:layer])
+        wide[:, offset:] = w
+        mask[:, offset:] = True
+        full.append(wide)
+        masks.append(mask)
+    return full, masks
+
+
 def pretrain_dae_stack(
     x: np.ndarray, sizes: list[int], corruption: list[float], rng: np.random.Generator,
-    epochs: int = 30, lr: float = 0.1, batch: int = 32,
-) -> tuple[list[np.ndarray], list[np.ndarray]]:  # fmt: skip
+    epochs: int = 30, lr: float = 0.1, batch: int = 32, decoders: bool = False,
+) -> tuple[list[np.ndarray], ...]:  # fmt: skip
     """Greedy layer-wise denoising-autoencoder pretraining (Vincent et al. 2008).
 
     Each layer: masking noise at its corruption rate, sigmoid encoder and decoder (untied), cross
-    entropy, mini-batch SGD. Returns the encoders' weights and biases.
+    entropy, mini-batch SGD. Returns the encoders' weights and biases, and with ``decoders``
+    also the decoders' weights and biases.
     """
     weights, biases, inputs = [], [], x
+    decoder_weights, decoder_biases = [], []
     for size, rate in zip(sizes, corruption, strict=True):
         n_in = inputs.shape[1]
         w, b = glorot(rng, size, n_in), np.zeros(size)
@@ -125,5 +157,9 @@ def pretrain_dae_stack(
                 b -= lr * d_h.sum(axis=0)
         weights.append(w)
         biases.append(b)
+        decoder_weights.append(w_dec)
+        decoder_biases.append(b_dec)
         inputs = sigmoid(inputs @ w.T + b)
+    if decoders:
+        return weights, biases, decoder_weights, decoder_biases
     return weights, biases

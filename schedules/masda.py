@@ -2,8 +2,8 @@
 
 Phases: unconnected variable units connect; the samples are presented in random order (per
 sample the environment feeds the constant units and the units do the rest, by messages); then
-the end of the epoch: weight changes are applied, units may turn stable, low scorers are culled
-and replaced.
+the end of the epoch: weight changes are applied, scores updated, units may turn stable, units
+die stochastically (the fewer credit, the likelier) and are replaced.
 
 The sample phase has two paths. ``engine="agents"``: every message is an event on the model's
 event list, delivered after the sender's delay (0 with ``latency = 0``), each unit acting on
@@ -53,6 +53,7 @@ class MASDAScheduler:
         order = m.rng.permutation(m.task.n_patterns)
         feed_order = np.argsort(m.rng.random((len(order), len(m.data_constants))), axis=1)
         m.units.reward_sum[:] = 0.0
+        m.units.credit_sum[:] = 0.0
         m.units.error_sum[:] = 0.0
         if self.engine == "agents":
             self.present_by_messages(order, feed_order)
@@ -63,7 +64,8 @@ class MASDAScheduler:
     def data_columns(self, order: np.ndarray) -> list[np.ndarray]:
         """Per data constant, its values on the samples in ``order``."""
         task = self.model.task
-        return list(np.hstack([task.inputs, task.targets])[order].T)
+        values = np.hstack([task.inputs, task.targets])[order]
+        return list(values[:, : len(self.model.data_constants)].T)  # no teachers: inputs only
 
     # -- the sample phase, per agent: messages as events -----------------------------------------
     def post(self, message: Message) -> None:
@@ -155,10 +157,17 @@ class MASDAScheduler:
         u.error_sum[rewards] = (delta**2).sum(axis=0)
         u.dW[rewards, :size] -= m.eta * (delta.T @ sent) * edges[rewards]
 
-        back = delta @ u.W[rewards, :size]
+        W_back = u.W[rewards][:, variables]  # 0 where reward r is not fed by variable j
+        back = np.zeros((n, size))
+        back[:, variables] = delta @ W_back
         feeds = edges[rewards][:, variables]  # reward r <- variable j
         counts = feeds.sum(axis=0)
         u.reward_sum[variables] = (reward @ feeds).sum(axis=0) / np.maximum(counts, 1)
+        # RewardUnit.credit summed over reward units and samples, in bulk
+        given = sent[:, variables]
+        curvature = (prediction * (1.0 - prediction)) @ W_back**2
+        credit = -given * back[:, variables] + 0.5 * given * given * curvature
+        u.credit_sum[variables] = credit.sum(axis=0)
         learning = [s for s in variables if not u.stable[s]]
         local = V[:, learning] * (1.0 - V[:, learning]) * back[:, learning]
         u.dW[learning, :size] -= m.eta * (local.T @ sent) * edges[learning]
@@ -167,31 +176,34 @@ class MASDAScheduler:
 
     # -- the end of the epoch (both engines) ---------------------------------------------------
     def end_epoch(self, n_samples: int) -> dict:
-        """Apply the summed changes, turn settled units stable, cull and replace low scorers."""
+        """Apply the summed changes, update the scores, turn units whose learning plateaued
+        stable, cull (stochastically, or a fraction of low scorers) and replace. Each rule is a
+        method of :class:`~glianet.agents.masda.VariableUnit`."""
         m, u = self.model, self.model.units
         size = u.size
         edges = u.edge_mask()
         variables = u.connected_variable_slots()
         learning = [s for s in variables if not u.stable[s]]
         rewards = [unit.slot for unit in u.reward_units()]
-        change = {}
-        for s in learning:
-            norm = np.linalg.norm(u.W[s, :size])
-            change[s] = np.linalg.norm(u.dW[s, :size]) / max(norm, 1e-12)
         for rows in (learning, rewards):
             u.W[rows, :size] += u.dW[rows, :size] * edges[rows]
         u.dW[:size, :size] = 0.0
-        u.score[variables] = u.reward_sum[variables] / n_samples
+        for s in variables:
+            u[s].update_score(n_samples)
 
-        stabilized = sum(u[s].consider_stability(change[s]) for s in learning)
-        candidates = [
-            s for s in learning
-            if not u.stable[s] and m.epoch + 1 - u.born[s] >= m.min_age
-        ]  # fmt: skip
-        n_cull = min(len(candidates), int(m.cull_fraction * len(learning)))
-        culled = sorted(candidates, key=lambda s: (u.score[s], s))[:n_cull]
+        stabilized = sum(u[s].consider_stability() for s in learning)
+        candidates = [s for s in learning if not u.stable[s] and u[s].age() >= m.min_age]
+        if m.cull == "stochastic":
+            draws = m.rng.random(len(candidates))
+            culled = [
+                s for s, draw in zip(candidates, draws, strict=True)
+                if draw < u[s].cull_probability()
+            ]  # fmt: skip
+        else:
+            n_cull = min(len(candidates), int(m.cull_fraction * len(learning)))
+            culled = sorted(candidates, key=lambda s: (u.score[s], s))[:n_cull]
         for s in culled:
             u[s].remove()
-        for _ in range(n_cull):
+        for _ in culled:
             VariableUnit(m, f"h{u.size}")
-        return {"culled": n_cull, "created": n_cull, "stabilized": stabilized}
+        return {"culled": len(culled), "created": len(culled), "stabilized": stabilized}

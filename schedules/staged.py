@@ -1,6 +1,7 @@
 """The staged scheduler of the NG model.
 
-Per sample: forward (synapses transmit, neurons activate, layer by layer), outlier count
+Per sample: forward (synapses transmit, neurons activate, layer by layer; a softmax output layer
+then normalizes), outlier count
 (NA -> GA), backward (output error, then synapses send back and neurons take their deltas, layer
 by layer down), learning. Every ``mini_batch_size`` samples: sig update, prune orders, glia
 propagation. Each phase has a per-agent path (``engine="agents"``: each agent of the stage applies
@@ -15,7 +16,7 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
-from glianet.agents.functions import sig_step
+from glianet.agents.functions import SOFTMAX_CE, sig_step
 from glianet.schedules import kernels
 
 
@@ -35,6 +36,9 @@ class NGStagedScheduler:
         self.engine = engine
         self._stages = None
         self._stages_version = None
+        self._rows = None
+        self._rows_version = -1
+        self._glia_hops = None
 
     # -- the epoch ---------------------------------------------------------------------------
     def run_epoch(self) -> None:
@@ -54,11 +58,13 @@ class NGStagedScheduler:
     def train(self, samples: np.ndarray) -> None:
         """Forward, outlier count, backward and learning on each sample, in order."""
         if self.engine == "vectorized":
-            m, s = self.model, self.model.state
+            m, s, rows = self.model, self.model.state, self.present_rows
             kernels.train_samples(
                 samples, m.task.inputs, m.task.targets, s.sizes, s.n_off, s.w_off,
                 s.w, s.mask, s.b, s.a, s.y, s.back, s.delta, s.cnt, s.alive,
-                m.counts_outliers, m.eta, m.z, m.activation_code,
+                m.counts_outliers, m.eta, m.z, m.activation_code, m.output_code,
+                m.sensing_code, s.run_mean, s.run_var, s.run_n, m.mini_batch_size,
+                rows.packed, rows.slots, rows.starts, rows.cols, rows.wp,
             )  # fmt: skip
             return
         for sample in samples:
@@ -69,8 +75,8 @@ class NGStagedScheduler:
     def pruning_round(self) -> None:
         """sig update (NA -> GA), prune orders (GA -> NA), then glia propagation."""
         self.update_sig()
+        self.model.round_activity.append(self.model.state.f.copy())
         fired = self.order_prunes()
-        self.model.prune_orders += int(fired.sum())
         if fired.any():
             self.propagate_bursts(fired)
 
@@ -83,6 +89,8 @@ class NGStagedScheduler:
         for layer in range(1, m.state.n_layers):
             stages["synapses_into"][layer].do("transmit")
             stages["neurons"][layer].do("activate")
+        if m.output_code == SOFTMAX_CE:
+            stages["neurons"][-1].do("normalize")
 
     def backward(self, sample: int) -> None:
         """Output error, deltas layer by layer down, then every synapse and neuron learns."""
@@ -111,18 +119,25 @@ class NGStagedScheduler:
         s.sig[alive] = np.clip(s.sig[alive] - m.alpha * sig_step(f, m.sig_rule, m.beta), 0.0, 1.0)
 
     def order_prunes(self) -> np.ndarray:
-        """Each GA fires when ``u > sig``; its NA prunes its weakest synapse. Returns who fired."""
+        """Each GA orders a prune when ``u > sig``; its NA prunes its weakest synapse. A GA
+        whose order pruned fires (sig = 1); so does one whose order found nothing, if
+        ``empty_order_resets``. Counts the orders in ``model.prune_orders``; returns who fired."""
         m = self.model
         if self.engine == "agents":
             glia = self.stages["glia"].do("decide")
+            m.prune_orders += sum(glia.get("ordered"))
             return np.array(glia.get("fired"), dtype=bool)
         s = m.state
-        fired = np.zeros(len(s.sig), dtype=bool)
-        fired[s.glia_alive] = m.rng.random(int(s.glia_alive.sum())) > s.sig[s.glia_alive]
-        for g in np.flatnonzero(fired):
+        ordered = np.zeros(len(s.sig), dtype=bool)
+        ordered[s.glia_alive] = m.rng.random(int(s.glia_alive.sum())) > s.sig[s.glia_alive]
+        fired = ordered.copy()
+        for g in np.flatnonzero(ordered):
             synapse = self.weakest_prunable_synapse(int(s.glia_neuron[g]))
             if synapse is not None:
                 synapse.prune()
+            elif not m.empty_order_resets:
+                fired[g] = False
+        m.prune_orders += int(ordered.sum())
         s.sig[fired] = 1.0
         return fired
 
@@ -131,17 +146,15 @@ class NGStagedScheduler:
         the present prunable synapse into ``neuron`` with the smallest ``|w|`` (the first pre
         neuron on ties), or None when there is none or the guard keeps the last one."""
         m, s = self.model, self.model.state
-        graph = m.grid.G
-        if m.keep_last_synapse and graph.in_degree(neuron) <= 1:
+        rows = s.into(neuron)
+        if m.keep_last_synapse and s.mask[rows].sum() <= 1:
             return None
-        layer = int(np.searchsorted(s.n_off, neuron, side="right")) - 1
-        row = s.w_off[layer] + (neuron - s.n_off[layer]) * s.sizes[layer - 1]
-        rows = slice(int(row), int(row + s.sizes[layer - 1]))
         candidates = np.where(s.mask[rows] & s.prunable[rows], np.abs(s.w[rows]), np.inf)
         k = int(np.argmin(candidates))
         if not np.isfinite(candidates[k]):
             return None
-        return graph.edges[int(s.pre[rows.start + k]), neuron]["synapse"]
+        # only the chosen synapse needs its agent (made now with synapse_agents="lazy")
+        return m.synapse(int(s.pre[rows.start + k]), neuron)
 
     def propagate_bursts(self, fired: np.ndarray) -> None:
         """``sig = max(sig, 1 - A * hops to the nearest firing GA)`` over the glia network."""
@@ -151,16 +164,30 @@ class NGStagedScheduler:
                 if glia.fired:
                     glia.spread_burst()
             return
-        hops = dijkstra(
-            m.glia_adjacency,
-            directed=False,
-            unweighted=True,
-            indices=np.flatnonzero(fired),
-            min_only=True,
-        )
+        hops = self.glia_hops[np.flatnonzero(fired)].min(axis=0)
         # a GA that no firing GA can reach gets nothing (and A * inf would be NaN at A = 0)
         reached = np.isfinite(hops)
         m.state.sig[reached] = np.maximum(m.state.sig[reached], 1.0 - m.A * hops[reached])
+
+    # -- the vectorized engine's layout -------------------------------------------------------
+    @property
+    def present_rows(self) -> kernels.PresentRows:
+        """The vectorized engine's layout of the present synapses, rebuilt when they changed."""
+        m = self.model
+        if self._rows_version != m.grid.version:
+            self._rows = kernels.PresentRows(m.state)
+            self._rows_version = m.grid.version
+        return self._rows
+
+    @property
+    def glia_hops(self) -> np.ndarray:
+        """Hops between every two GAs on the glia network (inf: unreachable). The glia network
+        changes only when a GA is removed (which makes a new ``model.glia_adjacency``), so this
+        is computed once per glia network, not once per pruning round."""
+        adjacency = self.model.glia_adjacency
+        if self._glia_hops is None or self._glia_hops[0] is not adjacency:
+            self._glia_hops = adjacency, dijkstra(adjacency, directed=False, unweighted=True)
+        return self._glia_hops[1]
 
     # -- agent sets per stage ----------------------------------------------------------------
     @property

@@ -2,30 +2,47 @@
 
 The executor is a local process pool (default) or a Dask distributed cluster (its
 ``Client.get_executor()``): a ``LocalCluster`` started here, or an existing scheduler. Workers only
-compute; this process writes each finished run at once, atomically, to ``OUT/<run_id>.parquet``.
-So an interrupted sweep loses no finished run, and running it again skips those.
+compute; this process writes each finished run at once, atomically and durably, to
+``OUT/<run_id>.parquet``. So an interrupted sweep loses no finished run, and running it again
+skips those (after checking that each can be read and holds its summary row).
+
+An interrupted sweep (Ctrl-C, an exception, SIGTERM through the ``glianet`` command) stops its
+workers at once: queued runs are cancelled and running ones ended, since they run again on
+resume. Worker processes ignore Ctrl-C (a terminal sends it to them too; the main process
+handles it for them), and local workers end themselves when the main process is gone, however
+it ended.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import os
+import signal
+import threading
 import time
 import traceback
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from contextlib import ExitStack
+from collections.abc import Iterator
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, as_completed
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from glianet.outputs import write_atomic
+from glianet.outputs import remove_stale_temporaries, write_atomic
 from glianet.sweeps.spec import Run, SweepSpec, load_spec
+from glianet.sweeps.worker import start_local_worker
 
 BACKENDS = ("local", "dask")
 META = ["run_id", "model", "seed", "kind", "status", "message", "wall_seconds"]
+logger = logging.getLogger(__name__)
+
+
+class WorkerError(BrokenExecutor):
+    """A worker could not deliver a run: it was killed, ran out of memory, or its cluster failed."""
 
 
 def execute_run(run: Run) -> pd.DataFrame:
@@ -101,15 +118,23 @@ def make_executor(stack: ExitStack, backend: str, workers: int | None, scheduler
     if backend == "local":
         # spawn: this process may hold threads (progress bar, Dask), which fork does not copy.
         context = multiprocessing.get_context("spawn")
-        return stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=context))
+        return stack.enter_context(
+            ProcessPoolExecutor(
+                max_workers=workers, mp_context=context, initializer=start_local_worker,
+                initargs=(os.getpid(),),
+            )
+        )  # fmt: skip
     from dask.distributed import Client, LocalCluster
 
     if scheduler is None:
+        # silence_logs: the workers' warnings as the cluster closes (cancelled runs, a missed
+        # heartbeat) are no news to someone who stopped the sweep; errors still show
         cluster = stack.enter_context(
             LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.ERROR,
             )
-        )
+        )  # fmt: skip
         client = stack.enter_context(Client(cluster))
     else:
         try:
@@ -119,6 +144,33 @@ def make_executor(stack: ExitStack, backend: str, workers: int | None, scheduler
                 f"scheduler={scheduler!r}: cannot reach a Dask scheduler there ({error})"
             ) from None
     return stack.enter_context(client.get_executor(pure=False))
+
+
+@contextmanager
+def ignoring_ctrl_c() -> Iterator[None]:
+    """Processes started in this block ignore Ctrl-C, which a terminal sends to every process
+    of the command: the main process stops them itself. (A Ctrl-C within the block, while a
+    Dask cluster starts, is ignored too.) Only in the main thread, where signals are handled.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by child processes
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def stop_now(executor: Executor) -> None:
+    """Stop a sweep's executor at once: cancel queued runs and end running ones."""
+    if isinstance(executor, ProcessPoolExecutor):
+        # shutdown() waits for running runs; Python < 3.14 has no public way to end them
+        for process in list((executor._processes or {}).values()):
+            process.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
+    else:  # Dask's executor: without waiting, shutdown cancels every future on the cluster
+        executor.shutdown(wait=False)
 
 
 def run_sweep(
@@ -154,12 +206,19 @@ def run_sweep(
     -------
     DataFrame
         The summary rows of every run of the sweep in ``out``.
+
+    Raises
+    ------
+    WorkerError
+        A worker died (killed, out of memory) or the cluster failed; the runs finished so far
+        are saved, and running the sweep again resumes it.
     """
     spec = spec if isinstance(spec, SweepSpec) else load_spec(spec)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)
     runs = spec.runs()
-    done = finished_runs(out, retry_failed)
+    done = finished_runs(out, runs, retry_failed)
     todo = [run for run in runs if run.run_id not in done]
     params = parameter_columns(spec)
     columns = META + params + [m for m in metric_columns(spec) if m not in params]
@@ -170,22 +229,41 @@ def run_sweep(
                  disable=not progress)
         )  # fmt: skip
         if todo:
-            executor: Executor = make_executor(stack, backend, workers, scheduler)
-            futures: dict[Future, Run] = {executor.submit(execute_run, run): run for run in todo}
+            executor: Executor | None = None
             try:
+                with ignoring_ctrl_c():  # local workers start on submit
+                    executor = make_executor(stack, backend, workers, scheduler)
+                    futures = {executor.submit(execute_run, run): run for run in todo}
                 for future in as_completed(futures):
-                    run = futures[future]
-                    frame = conform(future.result(), columns, params)
-                    write_atomic(
-                        out / f"{run.run_id}.parquet",
-                        lambda path, frame=frame: frame.to_parquet(path, index=False),
-                    )
+                    write_result(out, futures[future], future, columns, params)
                     bar.update()
             except BaseException:
-                for future in futures:
-                    future.cancel()
+                if executor is not None:
+                    stop_now(executor)
                 raise
     return load_summary(out, runs)
+
+
+def write_result(
+    out: Path, run: Run, future: Future, columns: list[str], params: list[str]
+) -> None:
+    """Write the result file of a finished run, atomically and durably.
+
+    Raises
+    ------
+    WorkerError
+        The run's worker could not deliver it (``execute_run`` itself never raises).
+    """
+    try:
+        result = future.result()
+    except Exception as error:
+        raise WorkerError(
+            f"run {run.run_id} was lost with its worker ({type(error).__name__}"
+            f"{': ' if str(error) else ''}{error}); the finished runs are saved in {out}: run the"
+            " sweep again to resume it"
+        ) from error
+    frame = conform(result, columns, params)
+    write_atomic(out / f"{run.run_id}.parquet", lambda path: frame.to_parquet(path, index=False))
 
 
 def parameter_columns(spec: SweepSpec) -> list[str]:
@@ -198,15 +276,33 @@ def metric_columns(spec: SweepSpec) -> list[str]:
     return list(spec.runs()[0].build().datacollector.model_reporters)
 
 
-def finished_runs(out: Path, retry_failed: bool) -> set[str]:
-    """Run ids with a result file in ``out`` (failed ones only if not ``retry_failed``)."""
+def finished_runs(out: Path, runs: list[Run], retry_failed: bool) -> set[str]:
+    """Ids of the ``runs`` whose result file in ``out`` is sound (failed ones only if not
+    ``retry_failed``).
+
+    A result file that cannot be read or lacks its one summary row (a disk fault, a copy cut
+    short) is removed, with a warning, so its run is done again.
+    """
     done = set()
-    for path in out.glob("[!.]*.parquet"):
-        if retry_failed:
-            status = pd.read_parquet(path, columns=["kind", "status"])
-            if not status[status["kind"] == "summary"]["status"].eq("ok").all():
-                continue
-        done.add(path.stem)
+    for run in runs:
+        path = out / f"{run.run_id}.parquet"
+        if not path.exists():
+            continue
+        try:
+            table = pd.read_parquet(path, columns=["run_id", "kind", "status"])
+            summary = table[table["kind"] == "summary"]
+            sound = len(summary) == 1 and summary["run_id"].iloc[0] == run.run_id
+        except Exception as error:  # pyarrow raises several types for a damaged file
+            sound, problem = False, f"{type(error).__name__}: {error}"
+        else:
+            problem = "it does not hold the run's one summary row"
+        if not sound:
+            logger.warning("result file %s is damaged (%s): its run is done again", path, problem)
+            path.unlink()
+            continue
+        if retry_failed and summary["status"].iloc[0] != "ok":
+            continue
+        done.add(run.run_id)
     return done
 
 

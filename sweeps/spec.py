@@ -19,8 +19,10 @@ A spec file is TOML::
     A = { low = 0.0, high = 0.05 }
     mini_batch_size = { low = 50, high = 200, integer = true }
 
-Runs are the product grid x random points x seeds. Each run gets a stable id: a hash of the
-model, its parameters and its seed.
+Runs are the product grid x random points x seeds, counted before any is made: a spec of more
+than ``MAX_RUNS`` runs is refused, naming the field that makes it so large. A value listed twice
+in a grid is refused (it would be one run counted twice); random points drawn twice (an integer
+range) run once. Each run gets a stable id: a hash of the model, its parameters and its seed.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ MODELS: dict[str, type] = {"ng": NGModel, "masda": MASDAModel}
 EPOCHS_KEYWORD = {"ng": "epochs", "masda": "pretrain_epochs"}
 
 TOP_LEVEL = {"model", "epochs", "seeds", "fixed", "grid", "random"}
+#: Most runs a sweep may have. The main process holds each run, its future and its summary row:
+#: about 2 KB for a run and its future alone (measured), some 300 MB in all at this size.
+MAX_RUNS = 100_000
 
 
 class SpecError(ValueError):
@@ -105,7 +110,9 @@ class SweepSpec:
                 {name: draw(rng, r) for name, r in self.random.items()}
                 for _ in range(self.random_n)
             ]
-        return [{**self.fixed, **g, **d} for g in grid_points for d in draws]
+        points = ({**self.fixed, **g, **d} for g in grid_points for d in draws)
+        # integer ranges can draw one point twice: it is one run
+        return list({json.dumps(p, sort_keys=True): p for p in points}.values())
 
     def runs(self) -> list[Run]:
         """Every run of the sweep: each parameter set with each seed."""
@@ -146,6 +153,8 @@ def load_spec(source: str | Path | dict) -> SweepSpec:
             raw = tomllib.loads(path.read_text())
         except FileNotFoundError:
             raise SpecError(f"{where}: no such file") from None
+        except OSError as error:  # a folder, no permission
+            raise SpecError(f"{where}: cannot be read: {error.strerror}") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise SpecError(f"{where}: not valid TOML: {error}") from None
 
@@ -161,10 +170,9 @@ def load_spec(source: str | Path | dict) -> SweepSpec:
     epochs = raw.get("epochs")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise fail("epochs", f"{epochs!r} must be an integer >= 1")
-    seeds = raw.get("seeds", 1)
-    if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1:
-        seeds = list(range(seeds))
-    elif not (
+    seeds = raw.get("seeds", 1)  # a count is made a list once the sweep's size is checked
+    counted = isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1
+    if not counted and not (
         isinstance(seeds, list)
         and seeds
         and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
@@ -200,9 +208,15 @@ def load_spec(source: str | Path | dict) -> SweepSpec:
             raise fail(f"grid.{name}", f"{values!r} must be a non-empty list of values")
         kinds = {type(v) for v in values}
         if kinds == {int, float}:  # one type per parameter: [2, 2.5] means [2.0, 2.5]
-            sections["grid"][name] = [float(v) for v in values]
+            values = sections["grid"][name] = [float(v) for v in values]
         elif len(kinds) > 1:
             raise fail(f"grid.{name}", f"{values!r} mixes types; give values of one type")
+        seen = set()
+        for value in values:  # a value twice would be one run counted twice
+            key = json.dumps(value, sort_keys=True, default=str)
+            if key in seen:
+                raise fail(f"grid.{name}", f"{value!r} is listed twice; give each value once")
+            seen.add(key)
     if random:
         if isinstance(random_n, bool) or not isinstance(random_n, int) or random_n < 1:
             raise fail("random.n", f"{random_n!r} must be an integer >= 1 (points to draw)")
@@ -210,6 +224,9 @@ def load_spec(source: str | Path | dict) -> SweepSpec:
             raise fail("random.seed", f"{random_seed!r} must be an integer")
         for name, r in random.items():
             check_range(fail, f"random.{name}", r)
+    check_size(fail, seeds, sections["grid"], random_n if random else None)
+    if isinstance(seeds, int):
+        seeds = list(range(seeds))
 
     spec = SweepSpec(
         model=model,
@@ -230,6 +247,25 @@ def load_spec(source: str | Path | dict) -> SweepSpec:
         except ValueError as error:  # e.g. a task whose data cannot be used
             raise fail("parameters", str(error)) from None
     return spec
+
+
+def check_size(fail, seeds: int | list[int], grid: dict[str, list], random_n: int | None) -> None:
+    """Refuse a sweep of more than ``MAX_RUNS`` runs, counting them without making them.
+
+    The error names the field with the most values (seeds, random.n or a grid parameter).
+    """
+    factors = {"seeds": seeds if isinstance(seeds, int) else len(seeds)}
+    factors.update({f"grid.{name}": len(values) for name, values in grid.items()})
+    if random_n is not None:
+        factors["random.n"] = random_n
+    runs = math.prod(factors.values())
+    if runs > MAX_RUNS:
+        largest = max(factors, key=factors.get)
+        product = " x ".join(f"{count:,} ({name})" for name, count in factors.items())
+        raise fail(
+            largest,
+            f"the sweep would have {product} = {runs:,} runs; at most {MAX_RUNS:,} are allowed",
+        )
 
 
 def check_range(fail, field_name: str, r: Any) -> None:

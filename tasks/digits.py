@@ -13,7 +13,8 @@ class Digits(Task):
     Parameters
     ----------
     part : {"train", "test", "all"}
-        Which part of the fixed split the task holds.
+        Which part of the fixed split the task holds. The training part carries the test part as
+        its held-out split (``test_inputs``, ``test_targets``, ``test_labels``).
     """
 
     def __init__(self, part: str = "train") -> None:
@@ -25,13 +26,17 @@ class Digits(Task):
         data = load_digits()
         inputs = data.data / 16.0
         labels = data.target
+        test = {}
         if part != "all":
             train_x, test_x, train_y, test_y = train_test_split(
                 inputs, labels, test_size=0.25, random_state=0
             )
             inputs, labels = (train_x, train_y) if part == "train" else (test_x, test_y)
+            if part == "train":
+                self.test_labels = np.asarray(test_y, dtype=np.int64)
+                test = {"test_inputs": test_x, "test_targets": np.eye(10)[self.test_labels]}
         self.labels = np.asarray(labels, dtype=np.int64)
-        super().__init__(f"digits-{part}", inputs, np.eye(10)[self.labels])
+        super().__init__(f"digits-{part}", inputs, np.eye(10)[self.labels], **test)
 
 
     @property

@@ -158,7 +158,8 @@ def test_a_removed_neuron_leaves_its_layers_outlier_test():
     for n in living:
         n.count_outlier()
     values = np.delete(s.y[layer], HIDDEN_WITH_GLIA - layer.start)
-    expected = [is_outlier(values, k, model.z) for k in range(len(values))]
+    assert model.sensing == "layer"  # the population std
+    expected = [is_outlier(values, k, model.z, 0) for k in range(len(values))]
     assert [bool(s.cnt[n.index]) for n in living] == expected
 
 
@@ -168,6 +169,13 @@ def test_input_and_output_neurons_refuse_removal(position):
     with pytest.raises(ValueError, match="cannot be removed"):
         model.neurons[position].remove()
     assert len(model.neurons) == sum(model.layers)
+
+
+def test_lazy_synapse_agents_refuse_neuron_removal():
+    model = NGModel(rng=0, epochs=0, synapse_agents="lazy")
+    with pytest.raises(ValueError, match="synapse_agents='lazy'"):
+        model.neurons[HIDDEN_WITH_GLIA].remove()
+    assert model.state.alive.all() and model.state.mask.all(), "half a removal"
 
 
 def test_a_model_with_removed_agents_refuses_a_checkpoint(tmp_path):
@@ -207,6 +215,7 @@ def test_masda_drawing_shows_whole_depths():
     [
         (NGModel, {"layers": [6, 8, 1]}),
         (NGModel, {"layers": [6, 8, 8, 8, 8, 1], "glia_layers": []}),
+        (NGModel, {"task": "digits", "layers": [64, 16, 10], "samples_per_epoch": 100}),
         (MASDAModel, {"max_depth": 1}),
         (MASDAModel, {"max_depth": 3}),
     ],

@@ -26,6 +26,11 @@ def trajectory(engine, seed=11, **params):
         {},
         {"protect_io": False, "sig0": 0.2},
         {"sig_rule": "logistic-flipped", "activation": "tanh"},
+        {"sensing": "layer-sample", "empty_order_resets": False},
+        {"sensing": "synaptic", "protect_io": False},
+        {"sensing": "running", "sig0": 0.3},
+        {"sensing": "off"},
+        {"output": "softmax-ce", "task": "upper-classes", "layers": [6, 8, 8, 8, 3]},
     ],
 )
 def test_engines_follow_the_same_trajectory(params):
@@ -41,6 +46,8 @@ def test_engines_follow_the_same_trajectory(params):
     np.testing.assert_allclose(a.state.w, v.state.w, rtol=0, atol=1e-9)
     np.testing.assert_allclose(a.state.b, v.state.b, rtol=0, atol=1e-9)
     np.testing.assert_allclose(a.state.sig, v.state.sig, rtol=0, atol=1e-9)
+    for name in ("run_mean", "run_var", "run_n"):
+        np.testing.assert_allclose(getattr(a.state, name), getattr(v.state, name), atol=1e-9)
     assert a.rng.random() == v.rng.random(), "both engines drew the same random numbers"
 
 
@@ -53,6 +60,18 @@ def test_same_seed_same_run_other_seed_other_run(engine):
     assert np.array_equal(m1.state.w, m2.state.w)
     assert m1.prune_log == m2.prune_log
     assert not np.array_equal(m1.state.w, m3.state.w)
+
+
+@pytest.mark.parametrize("rng", [4, np.random.default_rng(4)])
+def test_twin_replays_the_same_seed(rng):
+    model = NGModel(rng=rng, **SHORT)
+    twin = model.twin()
+    np.testing.assert_array_equal(twin.state.w, model.state.w)
+    for m in (model, twin):
+        while m.running:
+            m.step()
+    assert twin.prune_log == model.prune_log
+    np.testing.assert_array_equal(twin.state.w, model.state.w)
 
 
 def test_agents_space_and_arrays_agree_while_pruning():
@@ -83,7 +102,10 @@ def test_step_is_an_epoch_and_the_model_stops_itself():
     assert model.state.samples_seen == 750
     data = model.datacollector.get_model_vars_dataframe()
     assert list(data["epoch"]) == [0, 1, 2, 3]
-    for column in ("synapses", "error", "mse", "mean_sig", "prune_orders", "synapses_l2"):
+    for column in (
+        "synapses", "error", "mse", "mean_sig", "prune_orders", "pruned", "empty_orders",
+        "synapses_l2", "f_mean_l2", "f_sd_l3", "f_active_l2", "f_active",
+    ):  # fmt: skip
         assert column in data
 
 
@@ -128,6 +150,11 @@ def test_runs_under_mesa_batch_run():
         ({"glia_layers": [7]}, "glia_layers"),
         ({"task": "parity"}, "task"),
         ({"pruning": "yes"}, "pruning"),
+        ({"sensing": "nearest"}, "sensing"),
+        ({"z": -1.0}, "z"),
+        ({"empty_order_resets": 1}, "empty_order_resets"),
+        ({"output": "softmax"}, "output"),
+        ({"output": "softmax-ce"}, "output"),  # one output: no distribution to learn
     ],
 )
 def test_bad_parameters_raise_a_clear_value_error(params, named):

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 
 from glianet import NGModel
 from glianet.agents import NeuroAgent, SynapseAgent
+from glianet.agents.functions import SENSINGS
 from glianet.checkpoint import CheckpointError
 from glianet.tasks import AnyUpperBits
 
@@ -106,7 +107,7 @@ def test_a_checkpoint_of_the_old_format_names_its_version(checkpoint_file):
     old = {k: v for k, v in meta.items() if k not in ("state", "diverged")}
     old.update(version=1, collection_times=[0.0], **meta["state"])  # glianet 0.1's layout
     rewrite(checkpoint_file, meta=old)
-    with pytest.raises(CheckpointError, match="checkpoint version 1; this glianet reads version 2"):
+    with pytest.raises(CheckpointError, match="checkpoint version 1; this glianet reads version 3"):
         NGModel.load(checkpoint_file)
 
 
@@ -195,6 +196,8 @@ networks = st.lists(st.integers(1, 5), min_size=0, max_size=3)
     A=st.floats(0.0, 0.5),
     alpha=st.floats(0.0, 0.5),
     z=st.floats(0.0, 3.0),
+    sensing=st.sampled_from(sorted(SENSINGS)),
+    empty_order_resets=st.booleans(),
     mini_batch_size=st.integers(1, 60),
     protect_io=st.booleans(),
     keep_last_synapse=st.booleans(),
@@ -205,11 +208,12 @@ networks = st.lists(st.integers(1, 5), min_size=0, max_size=3)
     seed=st.integers(0, 2**32 - 1),
 )
 def test_invariants_hold_after_every_step(
-    hidden, sig0, A, alpha, z, mini_batch_size, protect_io, keep_last_synapse, sig_rule,
-    topology, activation, engine, seed,
+    hidden, sig0, A, alpha, z, sensing, empty_order_resets, mini_batch_size, protect_io,
+    keep_last_synapse, sig_rule, topology, activation, engine, seed,
 ):  # fmt: skip
     model = NGModel(
-        layers=[6, *hidden, 1], sig0=sig0, A=A, alpha=alpha, z=z,
+        layers=[6, *hidden, 1], sig0=sig0, A=A, alpha=alpha, z=z, sensing=sensing,
+        empty_order_resets=empty_order_resets,
         mini_batch_size=mini_batch_size, protect_io=protect_io,
         keep_last_synapse=keep_last_synapse, sig_rule=sig_rule, glia_topology=topology,
         activation=activation, engine=engine, rng=seed, epochs=3, samples_per_epoch=120,
@@ -227,7 +231,10 @@ def test_invariants_hold_after_every_step(
         assert all(a.pre in nodes and a.post in nodes for a in synapses)
         assert set(model.agents_by_type[NeuroAgent]) == neurons
         assert np.all((model.state.sig >= 0.0) & (model.state.sig <= 1.0))
-        assert not row.isna().any(), f"NaN reported: {row[row.isna()]}"
+        # Only the sensed activity may be missing, and only in an epoch without a pruning round.
+        sensed = row.index.str.startswith("f_")
+        assert not row[~sensed].isna().any(), f"NaN reported: {row[row.isna()]}"
+        assert row[sensed].isna().all() == (not model.round_activity)
         if keep_last_synapse:
             pruned_into = {p["post"] for p in model.prune_log}
             assert all(model.grid.G.in_degree(n) >= 1 for n in pruned_into)
@@ -237,8 +244,9 @@ def test_invariants_hold_after_every_step(
 def test_masda_checkpoint_continues_exactly(tmp_path, engine):
     from glianet.model import MASDAModel
 
-    params = {"n_units": 16, "stable_score": 0.55, "stable_tol": 0.05, "min_age": 2,
-              "cull_fraction": 0.25, "eta": 0.05, "pretrain_epochs": 16}  # fmt: skip
+    params = {"n_units": 16, "stable_window": 3, "stable_age": 6, "stable_tol": 0.2,
+              "min_age": 2, "cull_rate": 0.3, "score_scale": 0.01, "eta": 0.05,
+              "pretrain_epochs": 16}  # fmt: skip
     params["engine"] = engine
     straight = finish(MASDAModel(rng=1, **params))
     halfway = MASDAModel(rng=1, **params)
@@ -268,25 +276,29 @@ def test_loading_the_other_models_checkpoint_fails_cleanly(checkpoint_file):
     eta=st.floats(0.001, 0.5),
     corruption=st.floats(0.0, 1.0),
     hidden_corruption=st.floats(0.0, 1.0),
-    stable_score=st.floats(0.0, 1.0),
+    stable_window=st.integers(1, 3),
     stable_tol=st.floats(0.0, 1.0),
+    cull=st.sampled_from(["stochastic", "fraction"]),
+    cull_rate=st.floats(0.0, 1.0),
     cull_fraction=st.floats(0.0, 0.9),
+    layer_free=st.booleans(),
     min_age=st.integers(0, 3),
     max_depth=st.integers(1, 3),
     engine=st.sampled_from(["vectorized", "agents"]),
     seed=st.integers(0, 2**32 - 1),
 )
 def test_masda_invariants_hold_after_every_step(
-    n_units, eta, corruption, hidden_corruption, stable_score, stable_tol, cull_fraction,
-    min_age, max_depth, engine, seed,
+    n_units, eta, corruption, hidden_corruption, stable_window, stable_tol, cull, cull_rate,
+    cull_fraction, layer_free, min_age, max_depth, engine, seed,
 ):  # fmt: skip
     from glianet.agents.masda import VARIABLE
     from glianet.model import MASDAModel
 
     model = MASDAModel(
         n_units=n_units, eta=eta, corruption=corruption, hidden_corruption=hidden_corruption,
-        stable_score=stable_score, stable_tol=stable_tol, cull_fraction=cull_fraction,
-        min_age=min_age, max_depth=max_depth, engine=engine, rng=seed, pretrain_epochs=4,
+        stable_window=stable_window, stable_age=stable_window, stable_tol=stable_tol, cull=cull,
+        cull_rate=cull_rate, cull_fraction=cull_fraction, layer_free=layer_free, min_age=min_age,
+        max_depth=max_depth, engine=engine, rng=seed, pretrain_epochs=4,
     )  # fmt: skip
     while model.running:
         model.step()
@@ -301,7 +313,10 @@ def test_masda_invariants_hold_after_every_step(
             assert depth == -1 or 1 <= depth <= max_depth
         dead = [s for s in range(u.size) if not u.alive[s]]
         assert not u.W[dead, : u.size].any() and not u.W[: u.size, dead].any()
-        assert np.all((u.score[variables] >= 0) & (u.score[variables] <= 1))
+        # a score is a running mean of credit (an error reduction, of either sign); the reward
+        # a unit receives is 1 - |delta| of sigmoid predictions of values in [0, 1]
+        assert np.isfinite(u.score[variables]).all()
+        assert np.all((u.reward[variables] >= 0) & (u.reward[variables] <= 1))
         assert not model.scheduler.in_flight, "no message outlives its sample"
         row = model.datacollector.get_model_vars_dataframe().iloc[-1]
         assert not row.isna().any()
