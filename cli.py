@@ -118,7 +118,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     spec = load_spec(args.spec)
     summary = run_sweep(
         spec, args.out, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
-        retry_failed=args.retry_failed,
+        retry_failed=args.retry_failed, append=args.append,
     )  # fmt: skip
     print(f"\nsweep {args.spec}: {len(summary)} runs in {args.out}")
     print(summary_table(summary, spec).to_string())
@@ -273,6 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="an existing Dask scheduler (implies --backend dask)",
     )  # fmt: skip
     sweep.add_argument("--retry-failed", action="store_true", help="run failed runs again")
+    sweep.add_argument(
+        "--append", action="store_true",
+        help="add this spec's runs to an --out that holds another spec's results",
+    )  # fmt: skip
     sweep.set_defaults(run=cmd_sweep)
 
     # Options only as spelled in full: an abbreviation (--epoch for --epochs) would silently

@@ -15,6 +15,7 @@ from pathlib import Path
 import mesa
 import networkx as nx
 import numpy as np
+import scipy.sparse
 
 from glianet import checkpoint
 from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
@@ -64,11 +65,21 @@ class EpochModel(mesa.Model):
     parameters: ParameterTable
     #: The ``format`` a checkpoint of this model declares.
     checkpoint_format: str
+    #: The per-agent reporters ``agent_reporters=True`` turns on: {agent class: {column:
+    #: attribute}}, for Mesa's ``agenttype_reporters``.
+    AGENT_REPORTERS: dict
 
-    def __init__(self, rng: int | np.random.Generator | None = None, **params) -> None:
+    def __init__(
+        self,
+        rng: int | np.random.Generator | None = None,
+        agent_reporters: bool | dict = False,
+        **params,
+    ) -> None:
         #: Every parameter's value (defaults filled in, without ``rng``): what a checkpoint or
         #: :meth:`twin` rebuilds the model from. Each is also an attribute of the same name.
         self.params = self.parameters.validate(params)
+        #: What the DataCollector records per agent: {agent class: {column: reporter}}.
+        self.agent_reporters = self._check_agent_reporters(agent_reporters)
         rng = _check_rng(rng)
         if not isinstance(rng, int):
             rng = np.random.default_rng() if rng is None else rng
@@ -116,6 +127,33 @@ class EpochModel(mesa.Model):
         without such a test (MASDA) is never saturated."""
         return None
 
+    @classmethod
+    def _check_agent_reporters(cls, requested: bool | dict) -> dict:
+        if requested is True:
+            return cls.AGENT_REPORTERS
+        if requested is False or requested is None:
+            return {}
+        if isinstance(requested, dict) and all(
+            isinstance(kind, type) and issubclass(kind, mesa.Agent)
+            and isinstance(columns, dict)
+            and all(isinstance(c, str) and (isinstance(r, str) or callable(r))
+                    for c, r in columns.items())
+            for kind, columns in requested.items()
+        ):  # fmt: skip
+            return requested
+        raise ParameterError(
+            "agent_reporters",
+            f"agent_reporters={requested!r} is invalid: it must be True, False or a dict "
+            "{agent class: {column: attribute name or function}}, e.g. "
+            f"{{{', '.join(f'{k.__name__}: {v}' for k, v in cls.AGENT_REPORTERS.items())}}}",
+        )
+
+    def make_datacollector(self) -> mesa.DataCollector:
+        """The model's DataCollector: its model reporters, and the agent reporters asked for."""
+        return mesa.DataCollector(
+            model_reporters=self._reporters(), agenttype_reporters=self.agent_reporters
+        )
+
     def step(self) -> None:
         """One epoch, then data collection; stop at the end, or early if the weights diverge
         or learning saturates.
@@ -161,6 +199,7 @@ class EpochModel(mesa.Model):
         if isinstance(rng, dict):
             rng = np.random.default_rng()
             rng.bit_generator.state = self.initial_rng
+        changes.setdefault("agent_reporters", self.agent_reporters)
         return type(self)(**{**self.params, **changes}, rng=rng)
 
     def save(self, path: str | Path) -> None:
@@ -210,6 +249,11 @@ class NGModel(EpochModel):
 
     parameters = NG_PARAMETERS
     checkpoint_format = "glianet-ng-checkpoint"
+    AGENT_REPORTERS = {
+        SynapseAgent: {"agent_type": "agent_type", "layer": "layer", "pre": "pre", "post": "post",
+                       "weight": "weight"},
+        GliaAgent: {"agent_type": "agent_type", "neuron": "neuron_index", "sig": "sig", "f": "f"},
+    }  # fmt: skip
 
     def __init__(self, rng: int | np.random.Generator | None = None, **params) -> None:
         super().__init__(rng=rng, **params)
@@ -239,13 +283,9 @@ class NGModel(EpochModel):
 
         self._build_network()
         self.glia_graph = self._build_glia_graph(self.glia_topology)
-        self.glia_adjacency = (
-            nx.to_scipy_sparse_array(self.glia_graph, nodelist=range(self.state.n_glia))
-            if self.state.n_glia
-            else None
-        )
+        self.glia_adjacency = self.glia_adjacency_matrix()
         self.scheduler = NGStagedScheduler(self, self.engine)
-        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+        self.datacollector = self.make_datacollector()
         self.collect()
 
     # -- construction ------------------------------------------------------------------------
@@ -375,6 +415,18 @@ class NGModel(EpochModel):
                 glia_graph.add_edges_from(zip(pre[both].tolist(), post[both].tolist(), strict=True))
         return glia_graph
 
+    def glia_adjacency_matrix(self) -> scipy.sparse.csr_array | None:
+        """The glia network as a sparse matrix over all glia slots (a removed GA's row and column
+        are empty); None without glia."""
+        n = self.state.n_glia
+        if not n:
+            return None
+        edges = np.array(list(self.glia_graph.edges), dtype=np.int64).reshape(-1, 2)
+        rows = np.concatenate((edges[:, 0], edges[:, 1]))
+        cols = np.concatenate((edges[:, 1], edges[:, 0]))
+        ones = np.ones(len(rows))
+        return scipy.sparse.csr_array((ones, (rows, cols)), shape=(n, n))
+
     def _make_synapse(self, index: int) -> SynapseAgent:
         """The Synapse-Agent of synapse slot ``index``; it attaches itself to the space."""
         s = self.state
@@ -387,6 +439,26 @@ class NGModel(EpochModel):
         """Name of the reporter of the synapses left into ``layer``."""
         return f"synapses_l{layer}"
 
+    @classmethod
+    def result_columns(cls, params: dict) -> dict[str, str]:
+        """Every model reporter a run with ``params`` (validated) can produce, with its type:
+        "int" for counts, "float" for measures. ``mean_sig`` and ``f_active`` are there even
+        without glia."""
+        columns = {"epoch": "int", "synapses": "int"}
+        columns.update(dict.fromkeys(cls.measure_names(get_task(params["task"])), "float"))
+        columns.update({"prune_orders": "int", "pruned": "int", "empty_orders": "int",
+                        "mean_sig": "float"})  # fmt: skip
+        glia_layers = cls.glia_layers_of(
+            tuple(params["layers"]), params["glia_layers"], params["protect_io"]
+        )
+        for layer in glia_layers:
+            for stat in ("f_mean", "f_sd", "f_active"):
+                columns[f"{stat}_l{layer}"] = "float"
+        columns["f_active"] = "float"
+        for layer in range(1, len(params["layers"])):
+            columns[cls.layer_column(layer)] = "int"
+        return columns
+
     def _reporters(self) -> dict:
         reporters = {
             "epoch": "epoch",
@@ -397,7 +469,7 @@ class NGModel(EpochModel):
             "empty_orders": lambda m: m.prune_orders - len(m.prune_log),
         }
         if self.state.n_glia:
-            reporters["mean_sig"] = lambda m: float(m.state.sig.mean())
+            reporters["mean_sig"] = lambda m: float(m.state.sig[m.state.glia_alive].mean())
             for key in self.sensed_activity():
                 reporters[key] = lambda m, key=key: m.activity[key]
         for layer in range(1, len(self.layers)):
@@ -424,8 +496,10 @@ class NGModel(EpochModel):
             (GA, round) pairs of glia layer ``L``; ``f_active_l{L}``: the share of those pairs
             with ``f > 0``; ``f_active``: that share over every GA.
         """
-        f = np.array(self.round_activity).reshape(-1, self.state.n_glia)
-        glia_layer = np.array([glia.neuron.layer for glia in self.glia_agents])
+        s = self.state
+        # a removed GA (glia.remove()) sensed nothing: it is left out
+        f = np.array(self.round_activity).reshape(-1, s.n_glia)[:, s.glia_alive]
+        glia_layer = np.searchsorted(s.n_off, s.glia_neuron[s.glia_alive], side="right") - 1
         empty = len(f) == 0
         stats = {}
         for layer in self.glia_layers:
@@ -555,6 +629,13 @@ class NGModel(EpochModel):
                 measured[f"{prefix}accuracy"] = class_accuracy(outputs, targets)
         return measured
 
+    @staticmethod
+    def measure_names(task) -> list[str]:
+        """The names :meth:`measure` reports on ``task``, in order."""
+        names = ["error", "mse", "accuracy"] if task.one_hot else ["error", "mse"]
+        prefixes = ("", "test_") if task.has_test else ("",)
+        return [prefix + name for prefix in prefixes for name in names]
+
     @property
     def synapse_count(self) -> int:
         """Synapses left."""
@@ -583,6 +664,10 @@ class NGModel(EpochModel):
     def _checkpoint_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """What a checkpoint holds beyond the parameters and random states: (meta, arrays)."""
         s = self.state
+        if not (s.alive.all() and s.glia_alive.all()):
+            raise ValueError(
+                "this model has removed neurons or glia agents, which a checkpoint cannot hold"
+            )
         meta = {
             "samples_seen": s.samples_seen,
             "prune_orders": self.prune_orders,
@@ -722,6 +807,11 @@ class MASDAModel(EpochModel):
 
     parameters = MASDA_PARAMETERS
     checkpoint_format = "glianet-masda-checkpoint"
+    AGENT_REPORTERS = {
+        unit: {"agent_type": "agent_type", "name": "name", "depth": "depth", "state": "state",
+               "score": "score"}
+        for unit in (ConstantUnit, VariableUnit, RewardUnit)
+    }  # fmt: skip
 
     def __init__(self, rng: int | np.random.Generator | None = None, **params) -> None:
         super().__init__(rng=rng, **params)
@@ -736,7 +826,7 @@ class MASDAModel(EpochModel):
         self._create_constants()
         for k in range(self.n_units):
             VariableUnit(self, f"h{k}")
-        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+        self.datacollector = self.make_datacollector()
         self.collect()
 
     @staticmethod
@@ -796,6 +886,20 @@ class MASDAModel(EpochModel):
     def reconstruction_column(depth: int) -> str:
         """Name of the reporter of the reconstruction error of the reward units of ``depth``."""
         return f"recon_d{depth}"
+
+    @classmethod
+    def result_columns(cls, params: dict) -> dict[str, str]:
+        """Every model reporter a run with ``params`` (validated) can produce, with its type:
+        "int" for counts, "float" for measures."""
+        columns = {"epoch": "int", "culled": "int", "created": "int", "stabilized": "int",
+                   "unconnected": "int", "mean_score": "float", "messages": "int"}  # fmt: skip
+        for d in range(1, params["max_depth"] + 1):
+            for stable in (False, True):
+                columns[cls.units_column(d, stable)] = "int"
+        for d in range(params["max_depth"]):
+            columns[cls.reconstruction_column(d)] = "float"
+        columns["label_error"] = "float"
+        return columns
 
     def _reporters(self) -> dict:
         reporters = {

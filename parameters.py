@@ -253,7 +253,7 @@ class ParameterTable:
             raise ParameterError(
                 unknown[0],
                 f"{unknown[0]} is not a parameter of {self.model}; its parameters: "
-                f"{', '.join(self.names)}, rng",
+                f"{', '.join(self.names)}, rng, agent_reporters",
             )
         values = self.defaults(given.get("task"))
         for name, value in given.items():
@@ -261,12 +261,14 @@ class ParameterTable:
         return values
 
     def signature(self) -> inspect.Signature:
-        """The model's ``__init__`` signature: ``self``, every parameter, ``rng``; keyword-only."""
+        """The model's ``__init__`` signature: ``self``, every parameter, ``rng`` and
+        ``agent_reporters``; keyword-only."""
         keyword = inspect.Parameter.KEYWORD_ONLY
         return inspect.Signature(
             [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
             + [inspect.Parameter(p.name, keyword, default=p.default) for p in self]
             + [inspect.Parameter("rng", keyword, default=None)]
+            + [inspect.Parameter("agent_reporters", keyword, default=False)]
         )
 
     def docstring(self) -> str:
@@ -281,6 +283,12 @@ class ParameterTable:
             lines.append(f"    {text}")
         lines.append("rng : int or numpy.random.Generator, optional")
         lines.append("    Seed; every random draw of the run comes from ``self.rng``.")
+        lines.append("agent_reporters : bool or dict, default False")
+        lines.append(
+            "    Per-agent data in the DataCollector (and in ``mesa.batch_run``'s rows): True for "
+            "the model's ``AGENT_REPORTERS``, or ``{agent class: {column: attribute name or "
+            "function}}`` of your own."
+        )
         return "\n".join(lines)
 
     def describe(self) -> str:

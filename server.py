@@ -112,6 +112,16 @@ MODELS = {
 }
 chosen = solara.reactive("NG")
 
+#: Every slider shows its value: SolaraViz's sliders show it only while dragged (Vuetify's
+#: thumb label), so a user could not read the eta or z they set.
+SLIDER_VALUES_CSS = """
+.v-slider__thumb-label-container { display: block !important; }
+.v-slider__thumb-label { transform: translateY(-8px) translateX(-50%) rotate(0deg) !important;
+                         border-radius: 4px !important; width: auto !important;
+                         min-width: 32px; padding: 0 4px; height: 20px !important; }
+.v-slider__thumb-label > * { transform: none !important; }
+"""
+
 
 def first_model(name: str):
     """The model a page opens with: every parameter at its slider's default."""
@@ -124,6 +134,7 @@ def Page():
     """Choose NG or MASDA; each has its own SolaraViz with parameters, Step, Play and Reset."""
     name = chosen.value
     model = solara.use_memo(lambda: first_model(name), dependencies=[name])
+    solara.Style(SLIDER_VALUES_CSS)
     with solara.AppBar():
         solara.ToggleButtonsSingle(value=chosen, values=list(MODELS))
     _, params, components = MODELS[name]

@@ -8,7 +8,7 @@ from random import Random
 
 import networkx as nx
 import numpy as np
-from mesa.discrete_space import Cell, Network
+from mesa.discrete_space import Cell, CellCollection, Network
 
 
 class DirectedNetwork(Network):
@@ -18,9 +18,12 @@ class DirectedNetwork(Network):
     Mesa's ``Network.add_connection`` / ``remove_connection`` connect cells both ways; here
     :meth:`connect` and :meth:`disconnect` change the edge in ``G`` and the cells' connections
     together and in one direction, so ``grid[pre].connections`` holds exactly the successors of
-    ``pre``. Upstream and downstream questions are answered by :meth:`upstream` and
-    :meth:`downstream` (nodes in order). ``version`` counts topology changes, so a scheduler can
-    tell when to rebuild what it derived from the topology.
+    ``pre`` and ``grid[pre].neighborhood`` (a ``CellCollection``, as on any Mesa network) the
+    cells downstream. Upstream and downstream questions are answered the Mesa way by
+    :meth:`upstream_cells` and :meth:`downstream_cells` (each a ``CellCollection``, whose
+    ``.agents`` are the agents on those cells), and as node lists in order by :meth:`upstream`
+    and :meth:`downstream`. ``version`` counts topology changes, so a scheduler can tell when to
+    rebuild what it derived from the topology.
 
     Parameters
     ----------
@@ -78,6 +81,21 @@ class DirectedNetwork(Network):
     def downstream(self, node) -> list:
         """Nodes ``node`` has an edge to, in sorted order."""
         return sorted(self.G.successors(node))
+
+    def upstream_cells(self, cell: Cell | object) -> CellCollection:
+        """The cells with an edge into ``cell`` (a cell or its node), in node order."""
+        return self._collection(self.upstream(self._node(cell)))
+
+    def downstream_cells(self, cell: Cell | object) -> CellCollection:
+        """The cells ``cell`` (a cell or its node) has an edge to, in node order: the same cells
+        as ``cell.neighborhood``."""
+        return self._collection(self.downstream(self._node(cell)))
+
+    def _node(self, cell: Cell | object):
+        return cell.coordinate if isinstance(cell, Cell) else cell
+
+    def _collection(self, nodes: list) -> CellCollection:
+        return CellCollection([self._cells[node] for node in nodes], random=self.random)
 
 
 class LayeredNetwork(DirectedNetwork):

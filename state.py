@@ -32,9 +32,11 @@ def free_memory() -> int:
 
 
 #: Arrays with one slot per neuron, per synapse and per glia agent.
-NEURON_ARRAYS = ("b", "a", "y", "net", "back", "delta", "cnt", "run_mean", "run_var", "run_n")
+NEURON_ARRAYS = (
+    "b", "a", "y", "net", "back", "delta", "cnt", "alive", "run_mean", "run_var", "run_n",
+)  # fmt: skip
 SYNAPSE_ARRAYS = ("w", "mask", "prunable", "pre", "post")
-GLIA_ARRAYS = ("sig", "glia_neuron", "f")
+GLIA_ARRAYS = ("sig", "f", "glia_neuron", "glia_alive")
 
 
 @dataclass
@@ -45,7 +47,8 @@ class LayeredState:
     ``l - 1`` to neuron ``j`` of layer ``l`` has index ``w_off[l] + j * sizes[l - 1] + k``, so
     ``weights(l)`` is the usual ``(sizes[l], sizes[l - 1])`` matrix, as a view.
     ``samples_seen`` counts the samples trained on since the start (pruning rounds fall on its
-    multiples of ``mini_batch_size``).
+    multiples of ``mini_batch_size``). ``alive`` / ``glia_alive`` are False for a neuron / glia
+    agent that was removed (``agent.remove()``): it no longer computes in either engine.
     """
 
     sizes: np.ndarray
@@ -66,6 +69,7 @@ class LayeredState:
         self.back = np.zeros(n_neurons)
         self.delta = np.zeros(n_neurons)
         self.cnt = np.zeros(n_neurons, dtype=np.int64)
+        self.alive = np.ones(n_neurons, dtype=np.bool_)
         # A neuron's memory of its own outputs, for the "running" outlier reading.
         self.run_mean = np.zeros(n_neurons)
         self.run_var = np.zeros(n_neurons)
@@ -85,6 +89,7 @@ class LayeredState:
         self.samples_seen = 0
         self.sig = np.zeros(self.n_glia)
         self.glia_neuron = np.zeros(self.n_glia, dtype=np.int64)
+        self.glia_alive = np.ones(self.n_glia, dtype=np.bool_)
         self.f = np.zeros(self.n_glia)  # the activity each GA sensed in the last round
         self.slot = SimpleNamespace(
             **{

@@ -21,6 +21,9 @@ class GliaAgent(FixedAgent):
         The neuron it watches; it shares that neuron's cell.
     """
 
+    #: What an agent reporter row says this agent is.
+    agent_type = "glia"
+
     def __init__(self, model, index: int, neuron) -> None:
         super().__init__(model)
         self.index = index
@@ -38,6 +41,11 @@ class GliaAgent(FixedAgent):
     @sig.setter
     def sig(self, value: float) -> None:
         self.model.state.slot.sig[self.index] = value
+
+    @property
+    def neuron_index(self) -> int:
+        """Node (neuron index) of the neuron it watches."""
+        return self.neuron.index
 
     @property
     def f(self) -> float:
@@ -67,10 +75,24 @@ class GliaAgent(FixedAgent):
         """A firing GA's 1.0 spreads over the glia network, losing ``A`` per hop (eq. 2.5)."""
         m = self.model
         hops = nx.single_source_shortest_path_length(m.glia_graph, self.index)
-        for other, distance in hops.items():
-            m.glia_agents[other].receive_burst(1.0 - m.A * distance)
+        for other in m.glia_agents:
+            distance = hops.get(other.index)
+            if distance is not None:
+                other.receive_burst(1.0 - m.A * distance)
 
     def receive_burst(self, level: float) -> None:
         """Keep the larger of the own sig and what arrives; the nearest firing GA wins."""
         if level > self.sig:
             self.sig = level
+
+    def remove(self) -> None:
+        """Leave the model: the GA leaves the glia network and ``model.glia_agents``, its slot
+        takes part in no round any more (no sig update, no draw, no burst), and its neuron
+        computes on without glia (it gets no prune orders)."""
+        m = self.model
+        m.state.glia_alive[self.index] = False
+        m.glia_graph.remove_node(self.index)
+        m.glia_adjacency = m.glia_adjacency_matrix()
+        m.glia_agents.remove(self)
+        self.neuron.glia = None
+        super().remove()

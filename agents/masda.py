@@ -57,6 +57,8 @@ class Unit(FixedAgent):
     """
 
     kind = -1
+    #: What an agent reporter row says this agent is.
+    agent_type = "unit"
 
     def __init__(self, model, depth: int, corruption_rate: float, name: str) -> None:
         super().__init__(model)
@@ -93,6 +95,11 @@ class Unit(FixedAgent):
     def stable(self) -> bool:
         """State B (prev weights frozen) rather than A (learning)."""
         return bool(self.model.units.stable[self.slot])
+
+    @property
+    def state(self) -> str:
+        """``"B"`` when stable, else ``"A"``."""
+        return "B" if self.stable else "A"
 
     @property
     def score(self) -> float:
@@ -175,6 +182,7 @@ class ConstantUnit(Unit):
     """A data value or the bias: depth 0, always stable, never receives messages."""
 
     kind = CONSTANT
+    agent_type = "constant"
 
     def __init__(self, model, corruption_rate: float, name: str) -> None:
         super().__init__(model, 0, corruption_rate, name)
@@ -190,6 +198,7 @@ class VariableUnit(Unit):
     """A learned feature: state A (learning) or B (stable); the only kind that can be culled."""
 
     kind = VARIABLE
+    agent_type = "variable"
 
     def __init__(self, model, name: str) -> None:
         super().__init__(model, -1, 0.0, name)
@@ -289,6 +298,7 @@ class RewardUnit(Unit):
     """Predicts one target unit and returns more reward the closer its prediction."""
 
     kind = REWARD
+    agent_type = "reward"
 
     def __init__(self, model, target: Unit) -> None:
         super().__init__(model, target.depth, 0.0, f"reward({target.name})")

@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING
 
 from mesa.discrete_space import FixedAgent
 
-from glianet.agents.functions import dphi, output_delta, phi, senses_outlier, softmax_at
+from glianet.agents.functions import (
+    LAYER,
+    LAYER_SAMPLE,
+    dphi,
+    is_outlier,
+    output_delta,
+    phi,
+    senses_outlier,
+    softmax_at,
+)
 
 if TYPE_CHECKING:
     from glianet.agents.synapse import SynapseAgent
@@ -27,6 +36,9 @@ class NeuroAgent(FixedAgent):
     index : int
         Node of the network space and slot in the model's neuron arrays.
     """
+
+    #: What an agent reporter row says this agent is.
+    agent_type = "neuron"
 
     def __init__(self, model, layer: int, index: int) -> None:
         super().__init__(model)
@@ -94,13 +106,22 @@ class NeuroAgent(FixedAgent):
     # -- NA -> GA: activity ------------------------------------------------------------------
     def count_outlier(self) -> None:
         """Count this sample if the output is an outlier "compared with its adjacent NAs", under
-        the model's reading ``sensing`` (see :func:`~glianet.agents.functions.senses_outlier`)."""
+        the model's reading ``sensing`` (see :func:`~glianet.agents.functions.senses_outlier`).
+        A removed neuron of the layer takes no part in the same-layer readings."""
         m, s = self.model, self.model.state
         slot = s.slot
-        if senses_outlier(
-            m.sensing_code, self.index, self.layer, slot.y, s.sizes, s.n_off, s.w_off, slot.mask,
-            slot.run_mean, slot.run_var, slot.run_n, m.z, m.mini_batch_size,
-        ):  # fmt: skip
+        layer = s.neurons(self.layer)
+        alive = s.alive[layer]
+        if m.sensing_code in (LAYER, LAYER_SAMPLE) and not alive.all():
+            position = int(alive[: self.index - layer.start].sum())
+            ddof = 0 if m.sensing_code == LAYER else 1
+            outlier = is_outlier(s.y[layer][alive], position, m.z, ddof)
+        else:
+            outlier = senses_outlier(
+                m.sensing_code, self.index, self.layer, slot.y, s.sizes, s.n_off, s.w_off,
+                slot.mask, slot.run_mean, slot.run_var, slot.run_n, m.z, m.mini_batch_size,
+            )  # fmt: skip
+        if outlier:
             slot.cnt[self.index] += 1
 
     def report_activity(self) -> float:
@@ -109,6 +130,44 @@ class NeuroAgent(FixedAgent):
         f = s.cnt[i] / self.model.mini_batch_size
         s.cnt[i] = 0
         return f
+
+    # -- leaving the network -----------------------------------------------------------------
+    def remove(self) -> None:
+        """Leave the network completely: every synapse into or out of the neuron is removed
+        (masked and zeroed; not logged as a glia's prune), its Glia-Agent is removed, its node
+        leaves the network space, it leaves ``model.neurons`` and it computes no more in either
+        engine (its output is 0 and its layer's outlier test leaves it out).
+
+        Raises
+        ------
+        ValueError
+            For an input or output neuron: they are the task's interface, which cannot shrink;
+            and with ``synapse_agents="lazy"``, whose network space keeps its neurons fixed.
+        """
+        m, s = self.model, self.model.state
+        if self.layer in (0, s.n_layers - 1):
+            kind = "input" if self.layer == 0 else "output"
+            raise ValueError(
+                f"neuron {self.index} is an {kind} neuron of task {m.task.name!r} and cannot be "
+                "removed; only hidden neurons can (prune synapses with synapse.prune())"
+            )
+        if m.synapse_agents == "lazy":
+            raise ValueError(
+                f"neuron {self.index} cannot be removed with synapse_agents='lazy': the neurons "
+                "of its LayeredNetwork are fixed; build the model with synapse_agents='eager', "
+                "or prune the neuron's synapses with synapse.prune()"
+            )
+        graph = m.grid.G
+        for pre, post in [*graph.in_edges(self.index), *graph.out_edges(self.index)]:
+            graph.edges[pre, post]["synapse"].remove()
+        if self.glia is not None:
+            self.glia.remove()
+        for name in ("b", "a", "y", "net", "back", "delta", "cnt", "run_mean", "run_var", "run_n"):
+            getattr(s, name)[self.index] = 0
+        s.alive[self.index] = False
+        m.neurons.remove(self)
+        super().remove()
+        m.grid.remove_node(self.index)
 
     # -- GA -> NA: prune order ---------------------------------------------------------------
     def prune_weakest_synapse(self) -> SynapseAgent | None:

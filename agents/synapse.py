@@ -23,6 +23,9 @@ class SynapseAgent(Agent):
         Nodes (neuron indices) it connects.
     """
 
+    #: What an agent reporter row says this agent is.
+    agent_type = "synapse"
+
     def __init__(self, model, index: int, layer: int, pre: int, post: int) -> None:
         super().__init__(model)
         self.index = index

@@ -238,6 +238,8 @@ def draw_units(model, ax: Axes | None = None, max_edges: int = 3000) -> Axes:
             ax.scatter(xy[:, 0], xy[:, 1], s=30, c=colour, edgecolors="black",
                        linewidths=0.5, label=f"{name} ({len(slots)})", zorder=2)  # fmt: skip
     ax.set_yticks([])
+    ax.set_xticks(range(model.max_depth + 1))  # depths are whole numbers
+    ax.set_xlim(-1.2, model.max_depth + 0.5)
     ax.set_xlabel("depth")
     ax.legend(loc="upper left", fontsize=7, frameon=False)
     ax.set_title(f"epoch {model.epoch}: {len(pos)} units")

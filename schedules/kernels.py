@@ -99,23 +99,29 @@ for rule in (
 
 @jit
 def count_outliers(
-    layer, sensing, y, cnt, sizes, n_off, w_off, mask, run_mean, run_var, run_n, z, window
-) -> None:
+    layer, sensing, y, cnt, alive, everyone_alive, sizes, n_off, w_off, mask, run_mean, run_var,
+    run_n, z, window,
+) -> None:  # fmt: skip
     """NA -> GA for the neurons of ``layer``: each counts the sample if its output is an
     outlier under the reading ``sensing`` (:func:`glianet.agents.functions.senses_outlier`).
+    A removed neuron (``alive`` False) takes no part; ``everyone_alive`` spares the check.
 
     For the same-layer readings the layer's scale is taken once (:func:`mean_std`), then each
     neuron is tested (:func:`deviates`): the arithmetic of :func:`is_outlier`, in O(n).
     """
     lo, hi = n_off[layer], n_off[layer + 1]
     if sensing in (LAYER, LAYER_SAMPLE):
-        mean, std = mean_std(y[lo:hi], 0 if sensing == LAYER else 1)
+        ddof = 0 if sensing == LAYER else 1
+        if everyone_alive:
+            mean, std = mean_std(y[lo:hi], ddof)
+        else:
+            mean, std = mean_std(y[lo:hi][alive[lo:hi]], ddof)
         for i in range(lo, hi):
-            if deviates(y[i], mean, std, z):
+            if alive[i] and deviates(y[i], mean, std, z):
                 cnt[i] += 1
         return
     for i in range(lo, hi):
-        if senses_outlier(
+        if alive[i] and senses_outlier(
             sensing, i, layer, y, sizes, n_off, w_off, mask, run_mean, run_var, run_n, z, window
         ):
             cnt[i] += 1
@@ -298,6 +304,7 @@ def train_samples(
     back: np.ndarray,
     delta: np.ndarray,
     cnt: np.ndarray,
+    alive: np.ndarray,
     counts_outliers: np.ndarray,
     eta: float,
     z: float,
@@ -320,11 +327,13 @@ def train_samples(
     says whether the neurons of layer ``l`` count outliers (they have glia); ``output`` is the
     code of the output rule (``functions.OUTPUTS``); ``sensing`` (a code of
     :data:`glianet.agents.functions.SENSINGS`), ``run_*`` and ``window`` are what the outlier
-    readings need. ``packed``, ``slots``, ``starts``, ``cols`` and ``wp`` are a
+    readings need; a neuron whose ``alive`` is False (removed) outputs 0 and takes no part in
+    the outlier readings. ``packed``, ``slots``, ``starts``, ``cols`` and ``wp`` are a
     :class:`PresentRows`.
     """
     n_layers = sizes.shape[0]
     last = n_layers - 1
+    everyone_alive = alive.all()
     for p in range(slots.shape[0]):
         wp[p] = w[slots[p]]
     for sample in samples:
@@ -339,7 +348,7 @@ def train_samples(
                 transmit_dense(w[block], y[below:lo], a[lo:hi])
             for i in range(lo, hi):
                 a[i] = a[i] + b[i]
-                y[i] = phi(a[i], kind)
+                y[i] = phi(a[i], kind) if alive[i] else 0.0
         if output == SOFTMAX_CE:
             lo, hi = n_off[last], n_off[n_layers]
             for i in range(lo, hi):
@@ -348,8 +357,8 @@ def train_samples(
         for layer in range(1, n_layers):
             if counts_outliers[layer]:
                 count_outliers(
-                    layer, sensing, y, cnt, sizes, n_off, w_off, mask, run_mean, run_var, run_n,
-                    z, window,
+                    layer, sensing, y, cnt, alive, everyone_alive, sizes, n_off, w_off, mask,
+                    run_mean, run_var, run_n, z, window,
                 )  # fmt: skip
         # backward: deltas first, with the weights of the forward pass
         for j in range(sizes[last]):

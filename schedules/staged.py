@@ -35,7 +35,7 @@ class NGStagedScheduler:
         self.model = model
         self.engine = engine
         self._stages = None
-        self._stages_version = -1
+        self._stages_version = None
         self._rows = None
         self._rows_version = -1
         self._glia_hops = None
@@ -61,7 +61,7 @@ class NGStagedScheduler:
             m, s, rows = self.model, self.model.state, self.present_rows
             kernels.train_samples(
                 samples, m.task.inputs, m.task.targets, s.sizes, s.n_off, s.w_off,
-                s.w, s.mask, s.b, s.a, s.y, s.back, s.delta, s.cnt,
+                s.w, s.mask, s.b, s.a, s.y, s.back, s.delta, s.cnt, s.alive,
                 m.counts_outliers, m.eta, m.z, m.activation_code, m.output_code,
                 m.sensing_code, s.run_mean, s.run_var, s.run_n, m.mini_batch_size,
                 rows.packed, rows.slots, rows.starts, rows.cols, rows.wp,
@@ -112,9 +112,11 @@ class NGStagedScheduler:
             self.stages["glia"].do("update_sig")
             return
         s = m.state
-        s.f[:] = f = s.cnt[s.glia_neuron] / m.mini_batch_size
-        s.cnt[s.glia_neuron] = 0
-        s.sig[:] = np.clip(s.sig - m.alpha * sig_step(f, m.sig_rule, m.beta), 0.0, 1.0)
+        alive = s.glia_alive
+        neurons = s.glia_neuron[alive]
+        f = s.f[alive] = s.cnt[neurons] / m.mini_batch_size
+        s.cnt[neurons] = 0
+        s.sig[alive] = np.clip(s.sig[alive] - m.alpha * sig_step(f, m.sig_rule, m.beta), 0.0, 1.0)
 
     def order_prunes(self) -> np.ndarray:
         """Each GA orders a prune when ``u > sig``; its NA prunes its weakest synapse. A GA
@@ -126,7 +128,8 @@ class NGStagedScheduler:
             m.prune_orders += sum(glia.get("ordered"))
             return np.array(glia.get("fired"), dtype=bool)
         s = m.state
-        ordered = m.rng.random(len(s.sig)) > s.sig
+        ordered = np.zeros(len(s.sig), dtype=bool)
+        ordered[s.glia_alive] = m.rng.random(int(s.glia_alive.sum())) > s.sig[s.glia_alive]
         fired = ordered.copy()
         for g in np.flatnonzero(ordered):
             synapse = self.weakest_prunable_synapse(int(s.glia_neuron[g]))
@@ -179,17 +182,21 @@ class NGStagedScheduler:
     @property
     def glia_hops(self) -> np.ndarray:
         """Hops between every two GAs on the glia network (inf: unreachable). The glia network
-        never changes, so this is computed once, not once per pruning round."""
-        if self._glia_hops is None:
-            self._glia_hops = dijkstra(self.model.glia_adjacency, directed=False, unweighted=True)
-        return self._glia_hops
+        changes only when a GA is removed (which makes a new ``model.glia_adjacency``), so this
+        is computed once per glia network, not once per pruning round."""
+        adjacency = self.model.glia_adjacency
+        if self._glia_hops is None or self._glia_hops[0] is not adjacency:
+            self._glia_hops = adjacency, dijkstra(adjacency, directed=False, unweighted=True)
+        return self._glia_hops[1]
 
     # -- agent sets per stage ----------------------------------------------------------------
     @property
     def stages(self) -> dict:
-        """The agent sets each stage acts on, rebuilt when the network's topology changed."""
+        """The agent sets each stage acts on, rebuilt when the network's topology or the agents
+        changed."""
         m = self.model
-        if self._stages_version != m.grid.version:
+        version = (m.grid.version, len(m.agents))
+        if self._stages_version != version:
             neurons = m.agents_by_type[NeuroAgent]
             synapses = m.agents.select(agent_type=SynapseAgent)
             n_layers = m.state.n_layers
@@ -201,7 +208,7 @@ class NGStagedScheduler:
                 "glia": m.agents.select(agent_type=GliaAgent),
                 "glia_neurons": Stage(neurons.select(lambda agent: agent.glia is not None)),
             }
-            self._stages_version = m.grid.version
+            self._stages_version = version
         return self._stages
 
 

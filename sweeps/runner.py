@@ -4,7 +4,9 @@ The executor is a local process pool (default) or a Dask distributed cluster (it
 ``Client.get_executor()``): a ``LocalCluster`` started here, or an existing scheduler. Workers only
 compute; this process writes each finished run at once, atomically and durably, to
 ``OUT/<run_id>.parquet``. So an interrupted sweep loses no finished run, and running it again
-skips those (after checking that each can be read and holds its summary row).
+skips those (after checking that each can be read and holds its summary row). Every file of a
+folder has the folder's columns and types (:mod:`glianet.sweeps.schema`); a folder takes one
+spec, or several appended on purpose.
 
 An interrupted sweep (Ctrl-C, an exception, SIGTERM through the ``glianet`` command) stops its
 workers at once: queued runs are cancelled and running ones ended, since they run again on
@@ -15,7 +17,6 @@ it ended.
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
 import os
@@ -27,17 +28,17 @@ from collections.abc import Iterator
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from glianet.outputs import remove_stale_temporaries, write_atomic
+from glianet.sweeps.schema import META, encode, prepare_folder, run_parameters, to_table
 from glianet.sweeps.spec import Run, SweepSpec, load_spec
 from glianet.sweeps.worker import start_local_worker
 
 BACKENDS = ("local", "dask")
-META = ["run_id", "model", "seed", "kind", "status", "message", "wall_seconds"]
 logger = logging.getLogger(__name__)
 
 
@@ -53,7 +54,7 @@ def execute_run(run: Run) -> pd.DataFrame:
     DataFrame
         One row per collected epoch (``kind="epoch"``) and one summary row (``kind="summary"``)
         holding the final values, ``status`` ("ok", "failed", "diverged" or "saturated"), the
-        error message and the wall time.
+        error message and the wall time; every parameter of the run in its columns.
     """
     start = time.perf_counter()
     model, status, message = None, "ok", ""
@@ -81,29 +82,11 @@ def execute_run(run: Run) -> pd.DataFrame:
         model=run.model,
         seed=run.seed,
         wall_seconds=time.perf_counter() - start,
-        **{name: encode(value) for name, value in run.params.items()},
+        **{
+            name: encode(value)
+            for name, value in run_parameters(run.model, run.params, run.epochs).items()
+        },
     )
-
-
-def encode(value: Any) -> Any:
-    """Parameter values as Parquet stores them: lists and tables as JSON text."""
-    return json.dumps(value) if isinstance(value, list | dict | tuple) else value
-
-
-def conform(frame: pd.DataFrame, columns: list[str], params: list[str]) -> pd.DataFrame:
-    """Give every run file the same columns and types, so the directory reads as one table.
-
-    Metrics become float64 (a failed run has NaN where another has numbers); parameters keep
-    their own type (the spec gives each parameter one type).
-    """
-    frame = frame.reindex(columns=columns)
-    for column in ("kind", "status", "message", "run_id", "model"):
-        frame[column] = frame[column].astype("string")
-    frame["seed"] = frame["seed"].astype("int64")
-    frame["wall_seconds"] = frame["wall_seconds"].astype("float64")
-    metrics = [c for c in columns if c not in META and c not in params]
-    frame[metrics] = frame[metrics].astype("float64")
-    return frame
 
 
 def make_executor(stack: ExitStack, backend: str, workers: int | None, scheduler: str | None):
@@ -181,6 +164,7 @@ def run_sweep(
     scheduler: str | None = None,
     retry_failed: bool = False,
     progress: bool = True,
+    append: bool = False,
 ) -> pd.DataFrame:
     """Run every run of a sweep that ``out`` does not hold yet.
 
@@ -189,8 +173,9 @@ def run_sweep(
     spec : path, dict or SweepSpec
         The sweep (see :mod:`glianet.sweeps.spec`); validated before any run starts.
     out : path
-        Result directory: one Parquet file per finished run; ``pandas.read_parquet(out)`` loads
-        them all (rows with ``kind == "epoch"`` per epoch, ``kind == "summary"`` one per run).
+        Result directory: one Parquet file per finished run, all of one schema (every
+        parameter, every reporter a run can produce); ``pandas.read_parquet(out)`` loads them
+        all (rows with ``kind == "epoch"`` per epoch, ``kind == "summary"`` one per run).
     backend : {"local", "dask"}
         Local worker processes, or Dask distributed.
     workers : int, optional
@@ -202,6 +187,8 @@ def run_sweep(
         done).
     progress : bool
         Show a progress bar.
+    append : bool
+        Add this spec's runs to a folder that holds another spec's results (refused otherwise).
 
     Returns
     -------
@@ -213,16 +200,17 @@ def run_sweep(
     WorkerError
         A worker died (killed, out of memory) or the cluster failed; the runs finished so far
         are saved, and running the sweep again resumes it.
+    FolderError
+        ``out`` holds another spec's results and ``append`` is not set.
     """
     spec = spec if isinstance(spec, SweepSpec) else load_spec(spec)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
+    columns = prepare_folder(out, spec, append)
     runs = spec.runs()
     done = finished_runs(out, runs, retry_failed)
     todo = [run for run in runs if run.run_id not in done]
-    params = parameter_columns(spec)
-    columns = META + params + [m for m in metric_columns(spec) if m not in params]
 
     with ExitStack() as stack:
         bar = stack.enter_context(
@@ -236,7 +224,7 @@ def run_sweep(
                     executor = make_executor(stack, backend, workers, scheduler)
                     futures = {executor.submit(execute_run, run): run for run in todo}
                 for future in as_completed(futures):
-                    write_result(out, futures[future], future, columns, params)
+                    write_result(out, futures[future], future, columns)
                     bar.update()
             except BaseException:
                 if executor is not None:
@@ -245,10 +233,9 @@ def run_sweep(
     return load_summary(out, runs)
 
 
-def write_result(
-    out: Path, run: Run, future: Future, columns: list[str], params: list[str]
-) -> None:
-    """Write the result file of a finished run, atomically and durably.
+def write_result(out: Path, run: Run, future: Future, columns: dict[str, str]) -> None:
+    """Write the result file of a finished run, atomically and durably, with the folder's
+    ``columns`` (name: type).
 
     Raises
     ------
@@ -263,18 +250,8 @@ def write_result(
             f"{': ' if str(error) else ''}{error}); the finished runs are saved in {out}: run the"
             " sweep again to resume it"
         ) from error
-    frame = conform(result, columns, params)
-    write_atomic(out / f"{run.run_id}.parquet", lambda path: frame.to_parquet(path, index=False))
-
-
-def parameter_columns(spec: SweepSpec) -> list[str]:
-    """The parameters the spec sets, fixed or swept."""
-    return list(dict.fromkeys(list(spec.fixed) + spec.swept))
-
-
-def metric_columns(spec: SweepSpec) -> list[str]:
-    """What the model's DataCollector reports."""
-    return list(spec.runs()[0].build().datacollector.model_reporters)
+    table = to_table(result, columns)
+    write_atomic(out / f"{run.run_id}.parquet", lambda path: pq.write_table(table, path))
 
 
 def finished_runs(out: Path, runs: list[Run], retry_failed: bool) -> set[str]:
@@ -312,7 +289,7 @@ def load_summary(out: Path, runs: list[Run]) -> pd.DataFrame:
     files = [out / f"{run.run_id}.parquet" for run in runs]
     frames = [pd.read_parquet(path) for path in files if path.exists()]
     if not frames:
-        return pd.DataFrame(columns=META)
+        return pd.DataFrame(columns=list(META))
     table = pd.concat(frames, ignore_index=True)
     return table[table["kind"] == "summary"].reset_index(drop=True)
 

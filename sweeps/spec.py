@@ -19,10 +19,26 @@ A spec file is TOML::
     A = { low = 0.0, high = 0.05 }
     mini_batch_size = { low = 50, high = 200, integer = true }
 
-Runs are the product grid x random points x seeds, counted before any is made: a spec of more
+Instead of ``[random]``, one other design (see :mod:`glianet.sweeps.design`)::
+
+    [lhs]                   # a Latin hypercube of n points over the same kind of ranges
+    n = 16
+    seed = 0
+    eta = { low = 0.1, high = 1.0, log = true }
+
+    [sobol]                 # Saltelli's sample for Sobol' indices: n * (2k + 2) points
+    n = 8                   # base points, a power of 2
+    seed = 0
+    second_order = true     # false: n * (k + 2) points, first and total order only
+    A = { low = 0.0, high = 0.05 }
+
+    points = "design.csv"   # a table of points (CSV or Parquet; relative to the spec's folder)
+
+Runs are the product grid x design points x seeds, counted before any is made: a spec of more
 than ``MAX_RUNS`` runs is refused, naming the field that makes it so large. A value listed twice
-in a grid is refused (it would be one run counted twice); random points drawn twice (an integer
-range) run once. Each run gets a stable id: a hash of the model, its parameters and its seed.
+in a grid is refused (it would be one run counted twice); design points that coincide (an
+integer range, a row twice) run once. Each run gets a stable id: a hash of the model, its
+parameters and its seed.
 """
 
 from __future__ import annotations
@@ -40,16 +56,21 @@ import numpy as np
 
 from glianet.model import MASDAModel, NGModel
 from glianet.parameters import ParameterError
+from glianet.sweeps import design as designs
 
 #: Models a sweep can run, by the name a spec uses.
 MODELS: dict[str, type] = {"ng": NGModel, "masda": MASDAModel}
 #: The keyword that sets a model's number of steps (the spec's ``epochs``).
 EPOCHS_KEYWORD = {"ng": "epochs", "masda": "pretrain_epochs"}
 
-TOP_LEVEL = {"model", "epochs", "seeds", "fixed", "grid", "random"}
+TOP_LEVEL = {"model", "epochs", "seeds", "fixed", "grid", "points", *designs.RANGED}
 #: Most runs a sweep may have. The main process holds each run, its future and its summary row:
 #: about 2 KB for a run and its future alone (measured), some 300 MB in all at this size.
 MAX_RUNS = 100_000
+#: Column types of the parameters whose table kind is "other" (checked by a function of their
+#: own): see :func:`column_type`.
+OTHER_TYPES = {"layers": "json", "glia_layers": "json", "task": "string", "z": "float",
+               "glia_topology": "string"}  # fmt: skip
 
 
 class SpecError(ValueError):
@@ -81,21 +102,44 @@ class Run:
 
 @dataclass
 class SweepSpec:
-    """A validated sweep spec (see the module docstring for the file format)."""
+    """A validated sweep spec (see the module docstring for the file format).
+
+    ``design`` is the block that makes points beside the grid: "random", "lhs", "sobol" (over
+    ``ranges``, ``n`` points or base points, ``design_seed``) or "points" (the rows of
+    ``table``, read from ``source``); None for a grid alone.
+    """
 
     model: str
     epochs: int
     seeds: list[int]
     fixed: dict[str, Any]
     grid: dict[str, list[Any]]
-    random: dict[str, dict[str, Any]]
-    random_n: int = 0
-    random_seed: int = 0
+    design: str | None = None
+    ranges: dict[str, dict[str, Any]] = field(default_factory=dict)
+    n: int = 0
+    design_seed: int = 0
+    second_order: bool = True
+    table: list[dict[str, Any]] = field(default_factory=list)
+    source: str = ""
 
     @property
     def swept(self) -> list[str]:
         """Names of the parameters that vary between runs."""
-        return list(self.grid) + list(self.random)
+        table_columns = dict.fromkeys(name for point in self.table for name in point)
+        return list(self.grid) + list(self.ranges) + list(table_columns)
+
+    def design_points(self) -> list[dict[str, Any]]:
+        """The points of the design block, in its order ([{}] without one)."""
+        if self.design == "random":
+            rng = np.random.default_rng(self.design_seed)
+            return [{name: draw(rng, r) for name, r in self.ranges.items()} for _ in range(self.n)]
+        if self.design == "lhs":
+            return designs.latin_hypercube(self.ranges, self.n, self.design_seed)
+        if self.design == "sobol":
+            return designs.saltelli(self.ranges, self.n, self.design_seed, self.second_order)
+        if self.design == "points":
+            return self.table
+        return [{}]
 
     def points(self) -> list[dict[str, Any]]:
         """Every parameter set of the sweep (without seeds), in a stable order."""
@@ -103,16 +147,30 @@ class SweepSpec:
             dict(zip(self.grid, values, strict=True))
             for values in itertools.product(*self.grid.values())
         ]
-        draws = [{}]
-        if self.random:
-            rng = np.random.default_rng(self.random_seed)
-            draws = [
-                {name: draw(rng, r) for name, r in self.random.items()}
-                for _ in range(self.random_n)
-            ]
-        points = ({**self.fixed, **g, **d} for g in grid_points for d in draws)
-        # integer ranges can draw one point twice: it is one run
+        draws = self.design_points()
+        table = MODELS[self.model].parameters
+        points = (
+            {name: normalize(table[name], v) for name, v in {**self.fixed, **g, **d}.items()}
+            for g in grid_points
+            for d in draws
+        )
+        # a design can make one point twice (integer ranges, a row twice): it is one run
         return list({json.dumps(p, sort_keys=True): p for p in points}.values())
+
+    def canonical(self) -> dict[str, Any]:
+        """Everything that makes this spec the sweep it is, as plain data (a points table by
+        its file name and a hash of its values, so an edited table is another sweep)."""
+        spec = {"model": self.model, "epochs": self.epochs, "seeds": self.seeds,
+                "fixed": self.fixed, "grid": self.grid}  # fmt: skip
+        if self.design == "points":
+            values = json.dumps(self.table, sort_keys=True).encode()
+            spec["points"] = {"file": self.source, "sha256": hashlib.sha256(values).hexdigest()}
+        elif self.design is not None:
+            block = {"n": self.n, "seed": self.design_seed, **self.ranges}
+            if self.design == "sobol":
+                block["second_order"] = self.second_order
+            spec[self.design] = block
+        return spec
 
     def runs(self) -> list[Run]:
         """Every run of the sweep: each parameter set with each seed."""
@@ -121,6 +179,28 @@ class SweepSpec:
             for params in self.points()
             for seed in self.seeds
         ]
+
+
+def column_type(parameter) -> str:
+    """The type of a parameter's column in the results: "float", "int", "bool", "string" or
+    "json" (a list, as JSON text)."""
+    if parameter.kind == "real":
+        return "float"
+    if parameter.kind in ("int", "bool"):
+        return parameter.kind
+    if parameter.kind == "choice":
+        return "string" if all(isinstance(c, str) for c in parameter.choices) else "int"
+    try:
+        return OTHER_TYPES[parameter.name]
+    except KeyError:
+        raise TypeError(f"parameter {parameter.name!r} has no column type in OTHER_TYPES") from None
+
+
+def normalize(parameter, value: Any) -> Any:
+    """A real parameter's integer value as a float: ``z = 2`` and ``z = 2.0`` are one run."""
+    if column_type(parameter) == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def draw(rng: np.random.Generator, r: dict[str, Any]) -> float | int:
@@ -145,10 +225,10 @@ def load_spec(source: str | Path | dict) -> SweepSpec:
         Naming the field that is wrong and what is allowed.
     """
     if isinstance(source, dict):
-        raw, where = source, "sweep spec"
+        raw, where, folder = source, "sweep spec", Path.cwd()
     else:
         path = Path(source)
-        where = f"sweep spec {path}"
+        where, folder = f"sweep spec {path}", path.parent
         try:
             raw = tomllib.loads(path.read_text())
         except FileNotFoundError:
@@ -183,18 +263,29 @@ def load_spec(source: str | Path | dict) -> SweepSpec:
     # rng and the number of epochs are set by the sweep itself
     allowed = set(MODELS[model].parameters.names) - {EPOCHS_KEYWORD[model]}
     sections = {}
-    for section in ("fixed", "grid", "random"):
+    for section in ("fixed", "grid", *designs.RANGED):
         table = raw.get(section, {})
         if not isinstance(table, dict):
             raise fail(section, "must be a table")
         sections[section] = table
-    random = dict(sections["random"])
-    random_n = random.pop("n", 0 if not random else None)
-    random_seed = random.pop("seed", 0)
+    chosen = [name for name in designs.RANGED if sections[name]] + ["points"] * ("points" in raw)
+    if len(chosen) > 1:
+        raise fail(chosen[1], f"a spec takes one design; this one has {' and '.join(chosen)}")
+    design = chosen[0] if chosen else None
+    ranges = dict(sections.get(design, {})) if design in designs.RANGED else {}
+    n = ranges.pop("n", None)
+    design_seed = ranges.pop("seed", 0)
+    second_order = ranges.pop("second_order", True) if design == "sobol" else True
+    table = []
+    if design == "points":
+        table = read_table(raw["points"], folder, MODELS[model].parameters, allowed, fail)
     names_seen: dict[str, str] = {}
-    for section in ("fixed", "grid", "random"):
-        table = random if section == "random" else sections[section]
-        for name in table:
+    columns = {name: None for point in table for name in point}
+    for section, names in [
+        ("fixed", sections["fixed"]), ("grid", sections["grid"]), (design, ranges),
+        ("points", columns),
+    ]:  # fmt: skip
+        for name in names:
             if name not in allowed:
                 raise fail(
                     f"{section}.{name}",
@@ -217,26 +308,33 @@ def load_spec(source: str | Path | dict) -> SweepSpec:
             if key in seen:
                 raise fail(f"grid.{name}", f"{value!r} is listed twice; give each value once")
             seen.add(key)
-    if random:
-        if isinstance(random_n, bool) or not isinstance(random_n, int) or random_n < 1:
-            raise fail("random.n", f"{random_n!r} must be an integer >= 1 (points to draw)")
-        if isinstance(random_seed, bool) or not isinstance(random_seed, int):
-            raise fail("random.seed", f"{random_seed!r} must be an integer")
-        for name, r in random.items():
-            check_range(fail, f"random.{name}", r)
-    check_size(fail, seeds, sections["grid"], random_n if random else None)
+    design_count = None
+    if design in designs.RANGED:
+        check_design(fail, design, ranges, n, design_seed, second_order)
+        design_count = designs.design_size(design, n, len(ranges), second_order)
+    elif design == "points":
+        design_count = len(table)
+    check_size(fail, seeds, sections["grid"], design, design_count)
     if isinstance(seeds, int):
         seeds = list(range(seeds))
 
+    parameters = MODELS[model].parameters  # z = 2 and z = 2.0 are one spec
     spec = SweepSpec(
         model=model,
         epochs=epochs,
         seeds=seeds,
-        fixed=sections["fixed"],
-        grid=sections["grid"],
-        random=random,
-        random_n=random_n or 0,
-        random_seed=random_seed,
+        fixed={name: normalize(parameters[name], v) for name, v in sections["fixed"].items()},
+        grid={
+            name: [normalize(parameters[name], v) for v in values]
+            for name, values in sections["grid"].items()
+        },
+        design=design,
+        ranges=ranges,
+        n=n or 0,
+        design_seed=design_seed,
+        second_order=second_order,
+        table=table,
+        source=str(raw.get("points", "")),
     )
     for params in spec.points():
         try:
@@ -249,15 +347,42 @@ def load_spec(source: str | Path | dict) -> SweepSpec:
     return spec
 
 
-def check_size(fail, seeds: int | list[int], grid: dict[str, list], random_n: int | None) -> None:
+def read_table(source: Any, folder: Path, parameters, allowed: set[str], fail) -> list[dict]:
+    """The points of ``points = "FILE"`` (relative to ``folder``), each column a parameter the
+    sweep may set (``allowed``)."""
+    if not isinstance(source, str) or not source:
+        raise fail("points", f"{source!r} must be the name of a CSV or Parquet file")
+    settable = [p for p in parameters if p.name in allowed]
+    return designs.read_points(folder / source, settable, fail)
+
+
+def check_design(fail, design: str, ranges: dict, n: Any, seed: Any, second_order: Any) -> None:
+    """A ranged design needs ``n`` (a power of 2 for Sobol'), an integer seed and ranges."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise fail(f"{design}.n", f"{n!r} must be an integer >= 1 (points to make)")
+    if design == "sobol" and n & (n - 1):
+        raise fail(f"{design}.n", f"{n!r} must be a power of 2 (Saltelli's sample needs one)")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise fail(f"{design}.seed", f"{seed!r} must be an integer")
+    if not isinstance(second_order, bool):
+        raise fail(f"{design}.second_order", f"{second_order!r} must be true or false")
+    if not ranges:
+        raise fail(design, "give at least one parameter range, e.g. eta = { low = 0.1, high = 1 }")
+    for name, r in ranges.items():
+        check_range(fail, f"{design}.{name}", r)
+
+
+def check_size(
+    fail, seeds: int | list[int], grid: dict[str, list], design: str | None, count: int | None
+) -> None:
     """Refuse a sweep of more than ``MAX_RUNS`` runs, counting them without making them.
 
-    The error names the field with the most values (seeds, random.n or a grid parameter).
+    The error names the field with the most values (seeds, the design or a grid parameter).
     """
     factors = {"seeds": seeds if isinstance(seeds, int) else len(seeds)}
     factors.update({f"grid.{name}": len(values) for name, values in grid.items()})
-    if random_n is not None:
-        factors["random.n"] = random_n
+    if count is not None:
+        factors[design if design == "points" else f"{design}.n"] = count
     runs = math.prod(factors.values())
     if runs > MAX_RUNS:
         largest = max(factors, key=factors.get)

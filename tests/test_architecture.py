@@ -74,7 +74,7 @@ def test_the_floor_test_sees_a_climbing_import(tmp_path):
 )
 def test_signature_and_docstring_come_from_the_table(cls, table):
     signature = inspect.signature(cls)
-    assert list(signature.parameters) == [*table.names, "rng"]
+    assert list(signature.parameters) == [*table.names, "rng", "agent_reporters"]
     for p in table:
         assert signature.parameters[p.name].default == p.default
         assert f"\n{p.name} : " in cls.__doc__

@@ -27,7 +27,7 @@ def count(model, layer, values):
     for name, array in saved.items():
         getattr(s, name)[:] = array
     kernels.count_outliers(
-        layer, model.sensing_code, s.y, s.cnt, s.sizes, s.n_off, s.w_off, s.mask,
+        layer, model.sensing_code, s.y, s.cnt, s.alive, True, s.sizes, s.n_off, s.w_off, s.mask,
         s.run_mean, s.run_var, s.run_n, model.z, model.mini_batch_size,
     )  # fmt: skip
     for name, array in by_agents.items():

@@ -114,6 +114,11 @@ def test_in_a_real_browser(served):
 
         before = drawings()
         assert len(before) >= 2, "network drawing and synapse plot"
+        sliders = {name: control["value"] for name, control in server.MODELS["NG"][1].items()
+                   if control["type"].startswith("Slider")}  # fmt: skip
+        # SolaraViz's own Play and Render interval sliders come first
+        shown = page.locator(".v-slider__thumb-label:visible").all_inner_texts()[-len(sliders):]
+        assert shown == [f"{value:g}" for value in sliders.values()], "each slider's value shows"
         for expected in (1.0, 2.0, 3.0):
             step.click()
             page.wait_for_function(
