@@ -92,6 +92,7 @@ def save(model, path: str | Path) -> None:
         "collected": model.datacollector.model_vars,
         "diverged": model.diverged,
         "saturated": model.saturated,
+        "agent_reporters": _agent_reporters_record(model),
         "state": state,
     }
     text = json.dumps(meta, default=_json_default)
@@ -102,6 +103,14 @@ def save(model, path: str | Path) -> None:
             np.savez(handle, **arrays)
 
     write_atomic(Path(path), write)
+
+
+def _agent_reporters_record(model) -> bool | str:
+    """What a checkpoint records of the agent reporters: True for the built-in set, False for
+    none, ``"custom"`` for a user's dict (its functions cannot be saved)."""
+    if not model.agent_reporters:
+        return False
+    return True if model.agent_reporters == model.AGENT_REPORTERS else "custom"
 
 
 def _json_default(value: Any) -> Any:
@@ -123,8 +132,13 @@ MAX_GLIA_EDGES = 2**20
 TASK_MEMBERS = tuple(f"task_{name}" for name in TASK_ARRAYS)
 
 
-def load(cls, path: str | Path):
+def load(cls, path: str | Path, agent_reporters: bool | dict | None = None):
     """Rebuild the ``cls`` model saved at ``path``; raises :class:`CheckpointError` if it cannot.
+
+    ``agent_reporters`` as for the model; None: as the saved model had them (a model that
+    collected a custom dict of reporters must be given it again, since functions are not
+    saved). Agent rows are collected from the loaded epoch on: those collected before the save
+    are not in the file (the model-level data is).
 
     Nothing is read before it is bounded: the file must be a regular file (not a FIFO or a
     device); its zip directory may list at most ``MAX_MEMBERS`` members, each once, each one the
@@ -163,8 +177,16 @@ def load(cls, path: str | Path):
             f"{path}: unreadable or corrupted checkpoint ({type(error).__name__}: {error})"
         ) from error
 
+    saved = meta["agent_reporters"]
+    if agent_reporters is None:
+        if saved == "custom":
+            raise CheckpointError(
+                f"{path}: the saved run collected custom agent reporters, which a checkpoint "
+                "cannot hold: pass them again, load(path, agent_reporters={...}), or False"
+            )
+        agent_reporters = saved
     try:
-        model = cls(**params)
+        model = cls(**params, agent_reporters=agent_reporters)
         epoch = meta["epoch"]
         if not 0 <= epoch <= model.epochs:
             raise CheckpointError(f"{path}: epoch {epoch} is outside 0..{model.epochs}")
@@ -180,7 +202,9 @@ def load(cls, path: str | Path):
         raise CheckpointError(
             f"{path}: bad checkpoint content: {type(error).__name__}: {error}"
         ) from error
-    # The data collected so far; Mesa's own clock (model.time, model.steps) restarts at 0.
+    # The data collected so far; Mesa's own clock (model.time, model.steps) restarts at 0. A
+    # fresh collector: the one built with the model holds agent rows of the state before restoring.
+    model.datacollector = model.make_datacollector()
     model.datacollector.model_vars = meta["collected"]
     model.running = model.status == "running"
     return model
@@ -385,6 +409,8 @@ def _check_meta(path: Path, meta: Any, expected_format: str) -> None:
     for key, kind in kinds.items():
         if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
             raise CheckpointError(f"{path}: field {key!r} is missing or not a {kind.__name__}")
+    if meta.get("agent_reporters") not in (True, False, "custom"):
+        raise CheckpointError(f"{path}: field 'agent_reporters' is not true, false or 'custom'")
     for key in ("diverged", "saturated"):
         if key not in meta or not isinstance(meta[key], str | None):
             raise CheckpointError(f"{path}: field {key!r} is not a message or null")

@@ -207,12 +207,14 @@ class EpochModel(mesa.Model):
         checkpoint.save(self, path)
 
     @classmethod
-    def load(cls, path: str | Path):
+    def load(cls, path: str | Path, agent_reporters: bool | dict | None = None):
         """Rebuild a model from a checkpoint; it continues exactly as the saved one would have.
 
-        Raises :class:`glianet.checkpoint.CheckpointError` for a file that cannot be loaded.
+        ``agent_reporters``: None (default) collects the agent data the saved model collected;
+        a custom dict of reporters must be passed again. Raises
+        :class:`glianet.checkpoint.CheckpointError` for a file that cannot be loaded.
         """
-        return checkpoint.load(cls, path)
+        return checkpoint.load(cls, path, agent_reporters)
 
 
 def _check_rng(rng):

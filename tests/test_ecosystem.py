@@ -10,6 +10,7 @@ from mesa.discrete_space import CellCollection
 from glianet import MASDAModel, NGModel
 from glianet.agents import GliaAgent, NeuroAgent, SynapseAgent
 from glianet.agents.masda import VariableUnit
+from glianet.checkpoint import CheckpointError
 from glianet.parameters import ParameterError
 
 SHORT = {"epochs": 4, "samples_per_epoch": 1000}
@@ -97,6 +98,25 @@ def test_own_agent_reporters_and_bad_ones():
         with pytest.raises(ParameterError) as caught:
             NGModel(rng=0, epochs=0, agent_reporters=bad)
         assert caught.value.name == "agent_reporters"
+
+
+def test_agent_reporters_survive_a_checkpoint(tmp_path):
+    model = NGModel(rng=0, epochs=2, agent_reporters=True)
+    model.step()
+    model.save(tmp_path / "built_in.npz")
+    loaded = NGModel.load(tmp_path / "built_in.npz")
+    assert loaded.agent_reporters == NGModel.AGENT_REPORTERS
+    loaded.step()
+    glia = loaded.datacollector.get_agenttype_vars_dataframe(GliaAgent)
+    assert list(glia.index.unique(level="Step")) == [1], "one row per glia, after the load"
+    np.testing.assert_array_equal(glia["sig"].to_numpy(), loaded.state.sig)
+    assert not NGModel.load(tmp_path / "built_in.npz", agent_reporters=False).agent_reporters
+
+    twice = {GliaAgent: {"twice_sig": lambda glia: 2 * glia.sig}}
+    NGModel(rng=0, epochs=2, agent_reporters=twice).save(tmp_path / "custom.npz")
+    with pytest.raises(CheckpointError, match="custom agent reporters"):
+        NGModel.load(tmp_path / "custom.npz")
+    assert NGModel.load(tmp_path / "custom.npz", agent_reporters=twice).agent_reporters == twice
 
 
 # -- removal (issue #16 point 5) -----------------------------------------------------------------
