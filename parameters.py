@@ -624,12 +624,23 @@ MASDA_PARAMETERS = ParameterTable(
             "real",
             "learning rate eta",
             "Learning rate; changes are summed "
-            "over the epoch (batch update, as the paper says), so it scales with "
-            "1 / samples.",
+            "over the epoch (batch update, as the paper says) or over update_every samples, "
+            "so it scales with 1 / samples summed.",
             low=0.0,
             low_open=True,
             ui=(0.0005, 0.1, 0.0005),
             task_defaults={"digits": 0.0007},
+        ),
+        Parameter(
+            "update_every",
+            0,
+            "int",
+            "samples per weight update",
+            "0: the weight changes are summed over the epoch and applied at its end (the "
+            "paper's batch update); k > 0: applied after every k samples within the epoch "
+            "(mini-batches). Scores, stability and culling stay per epoch.",
+            low=0,
+            ui=(0, 256, 1),
         ),
         Parameter(
             "corruption",

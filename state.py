@@ -185,7 +185,8 @@ class UnitPopulation:
     Algorithm 1, one slot per unit ever created (slots are never reused).
 
     ``W[j, i]`` is the weight of the edge from unit ``i`` to unit ``j`` (a prev weight of ``j``;
-    0 where there is no edge), ``dW`` the changes accumulated over the current epoch; the
+    0 where there is no edge), ``dW`` the changes accumulated since they were last applied
+    (:meth:`apply_changes`); the
     per-unit arrays are named in ``PER_UNIT``. The arrays grow by doubling. ``grid`` is a
     :class:`~glianet.space.DirectedNetwork` with a node per living unit (its slot) and an edge
     per route of forward messages.
@@ -347,6 +348,19 @@ class UnitPopulation:
     def connected_variable_slots(self) -> list[int]:
         """Slots of the connected variable units."""
         return [int(s) for s in self.slots(VARIABLE) if self.depth[s] > 0]
+
+    def apply_changes(self, learners: list[int]) -> None:
+        """Add the accumulated changes of the ``learners``' prev weights (on existing edges) to
+        ``W``, then start summing anew (``dW`` back to 0).
+
+        Parameters
+        ----------
+        learners : list of int
+            Slots whose prev weights learn (state-A variable units and reward units).
+        """
+        size, edges = self.size, self.edge_mask()
+        self.W[learners, :size] += self.dW[learners, :size] * edges[learners]
+        self.dW[:size, :size] = 0.0
 
     def edge_mask(self) -> np.ndarray:
         """``E[j, i]`` True where the edge ``i -> j`` exists (built again only when the graph

@@ -5,7 +5,8 @@ sender's corruption hides it); a backward message carries ``w * delta``, the rew
 reward unit that sent it and the receiver's credit, its own share of that prediction. A unit
 computes when messages from *all* the nodes it waits for have arrived, and sums them in the order
 of its prev (or next) nodes, so arrival order does not matter.
-Weight changes are accumulated and applied by the model at the end of the epoch.
+Weight changes are accumulated and applied by the scheduler, at the end of the epoch or every
+``update_every`` samples.
 """
 
 from __future__ import annotations

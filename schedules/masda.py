@@ -2,16 +2,18 @@
 
 Phases: unconnected variable units connect; the samples are presented in random order (per
 sample the environment feeds the constant units and the units do the rest, by messages); then
-the end of the epoch: weight changes are applied, scores updated, units may turn stable, units
-die stochastically (the fewer credit, the likelier) and are replaced.
+the end of the epoch: the weight changes are applied, scores updated, units may turn stable, units
+die stochastically (the fewer credit, the likelier) and are replaced. Weight changes are summed
+and applied at once (:meth:`MASDAScheduler.apply_changes`): once per epoch, as the paper says
+(``update_every = 0``), or after every ``update_every`` samples within the epoch.
 
 The sample phase has two paths. ``engine="agents"``: every message is on the model's event list,
 delivered after the sender's delay (0 with ``latency = 0``), each unit acting on what it
 receives (:meth:`MASDAScheduler.present_by_messages`); the messages due at one time are
 delivered by one event, in the order they were posted, which is the order Mesa would give one
 event per message (time, then scheduling order). ``engine="vectorized"``: the same
-messages computed in bulk, depth by depth, for all the epoch's samples at once (possible because
-weights only change at the end of the epoch; :meth:`MASDAScheduler.present_in_bulk`). Both draw
+messages computed in bulk, depth by depth, for all the samples between two weight updates at
+once (the epoch's, or ``update_every`` of them; :meth:`MASDAScheduler.present_in_bulk`). Both draw
 the same random numbers: sample order and connections from the model's generator, corruption
 from each unit's own generator.
 """
@@ -190,6 +192,8 @@ class MASDAScheduler:
         m, i = self.model, self._next_sample
         if i == len(self._feed_order):
             return
+        if i and m.update_every and i % m.update_every == 0:
+            self.apply_changes()
         self._next_sample += 1
         for k in self._feed_order[i]:
             m.data_constants[k].receive_data(self._columns[k][i])
@@ -197,7 +201,18 @@ class MASDAScheduler:
 
     # -- the sample phase, vectorized ----------------------------------------------------------
     def present_in_bulk(self, order: np.ndarray) -> None:
-        """Every message of the epoch's samples at once, depth by depth (vectorized path)."""
+        """Every message of the samples in ``order``, in bulk (vectorized path): all at once, or
+        ``update_every`` samples at a time with the summed changes applied in between, as the
+        message path does."""
+        k = self.model.update_every or len(order)
+        for start in range(0, len(order), k):
+            if start:
+                self.apply_changes()
+            self.present_batch(order[start : start + k])
+
+    def present_batch(self, order: np.ndarray) -> None:
+        """Every message of the samples in ``order`` at once, depth by depth, with the weights
+        as they are; changes, rewards, credit and errors are added to the sums."""
         m, u = self.model, self.model.units
         n, size = len(order), u.size
         edges = u.edge_mask()
@@ -223,7 +238,7 @@ class MASDAScheduler:
         prediction = sigmoid(sent @ u.W[rewards, :size].T)
         delta = prediction - V[:, u.target[rewards]]
         reward = 1.0 - np.abs(delta)
-        u.error_sum[rewards] = (delta**2).sum(axis=0)
+        u.error_sum[rewards] += (delta**2).sum(axis=0)
         u.dW[rewards, :size] -= m.eta * (delta.T @ sent) * edges[rewards]
 
         W_back = u.W[rewards][:, variables]  # 0 where reward r is not fed by variable j
@@ -231,32 +246,40 @@ class MASDAScheduler:
         back[:, variables] = delta @ W_back
         feeds = edges[rewards][:, variables]  # reward r <- variable j
         counts = feeds.sum(axis=0)
-        u.reward_sum[variables] = (reward @ feeds).sum(axis=0) / np.maximum(counts, 1)
+        u.reward_sum[variables] += (reward @ feeds).sum(axis=0) / np.maximum(counts, 1)
         # RewardUnit.credit summed over reward units and samples, in bulk
         given = sent[:, variables]
         curvature = (prediction * (1.0 - prediction)) @ W_back**2
         credit = -given * back[:, variables] + 0.5 * given * given * curvature
-        u.credit_sum[variables] = credit.sum(axis=0)
+        u.credit_sum[variables] += credit.sum(axis=0)
         learning = [s for s in variables if not u.stable[s]]
         local = V[:, learning] * (1.0 - V[:, learning]) * back[:, learning]
         u.dW[learning, :size] -= m.eta * (local.T @ sent) * edges[learning]
         # forward (one per edge), target (one per reward unit), backward (reward -> variable)
         m.messages += n * int(edges.sum() + len(rewards) + feeds.sum())
 
-    # -- the end of the epoch (both engines) ---------------------------------------------------
+    # -- weight updates and the end of the epoch (both engines) --------------------------------
+    def learning_slots(self) -> list[int]:
+        """Slots of the connected variable units in state A (whose prev weights learn)."""
+        u = self.model.units
+        return [s for s in u.connected_variable_slots() if not u.stable[s]]
+
+    def apply_changes(self) -> None:
+        """The summed update: the changes summed since the last update are added to the prev
+        weights of the state-A variable units and the reward units. Both engines call it after
+        every ``update_every`` samples (if > 0), and :meth:`end_epoch` at the end of the epoch
+        (the paper's once-per-epoch update when ``update_every = 0``)."""
+        u = self.model.units
+        u.apply_changes(self.learning_slots() + [unit.slot for unit in u.reward_units()])
+
     def end_epoch(self, n_samples: int) -> dict:
         """Apply the summed changes, update the scores, turn units whose learning plateaued
         stable, cull (stochastically, or a fraction of low scorers) and replace. Each rule is a
         method of :class:`~glianet.agents.masda.VariableUnit`."""
         m, u = self.model, self.model.units
-        size = u.size
-        edges = u.edge_mask()
         variables = u.connected_variable_slots()
-        learning = [s for s in variables if not u.stable[s]]
-        rewards = [unit.slot for unit in u.reward_units()]
-        for rows in (learning, rewards):
-            u.W[rows, :size] += u.dW[rows, :size] * edges[rows]
-        u.dW[:size, :size] = 0.0
+        learning = self.learning_slots()
+        self.apply_changes()
         for s in variables:
             u[s].update_score(n_samples)
 

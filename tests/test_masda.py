@@ -26,21 +26,23 @@ def connected(engine="agents", **params):
     return model
 
 
-def dae_gradients(model, x, t, keep):
+def dae_gradients(model, x, t, keep, W=None):
     """A standard one-hidden-layer denoising autoencoder, written directly in NumPy.
 
-    Encoder = the variable units' prev weights, decoder = the reward units' weights; inputs are
-    the data constants and the bias; ``keep`` is the corruption mask; the reconstruction targets
-    are the uncorrupted data. Cross-entropy loss, sigmoid units; gradients summed over samples.
+    Encoder = the variable units' prev weights, decoder = the reward units' weights (of ``W``,
+    by default the model's); inputs are the data constants and the bias; ``keep`` is the
+    corruption mask; the reconstruction targets are the uncorrupted data. Cross-entropy loss,
+    sigmoid units; gradients summed over samples.
     """
     u = model.units
+    W = u.W if W is None else W
     data = [c.slot for c in model.data_constants]
     hidden = model.units.connected_variable_slots()
     rewards = [r.slot for r in model.units.reward_units()]
     inputs = data + [model.bias.slot]
-    W_enc = u.W[np.ix_(hidden, inputs)]
-    W_dec = u.W[np.ix_(rewards, hidden)]
-    b_dec = u.W[rewards, model.bias.slot]
+    W_enc = W[np.ix_(hidden, inputs)]
+    W_dec = W[np.ix_(rewards, hidden)]
+    b_dec = W[rewards, model.bias.slot]
     clean = np.hstack([x, t])
     noisy = np.hstack([clean * keep, np.ones((len(x), 1))])
     h = 1 / (1 + np.exp(-(noisy @ W_enc.T)))
@@ -69,6 +71,16 @@ def corruption_masks(model, n):
     return keep
 
 
+def present(model, order):
+    """The sample phase of the model's engine on the samples in ``order`` (constants fed in
+    slot order)."""
+    if model.engine == "agents":
+        feed = np.tile(np.arange(len(model.data_constants)), (len(order), 1))
+        model.scheduler.present_by_messages(order, feed)
+    else:
+        model.scheduler.present_in_bulk(order)
+
+
 @pytest.mark.parametrize("engine", ["agents", "vectorized"])
 @pytest.mark.parametrize("samples", [[37], list(range(64))])
 def test_messages_compute_the_gradients_of_a_denoising_autoencoder(engine, samples):
@@ -76,11 +88,7 @@ def test_messages_compute_the_gradients_of_a_denoising_autoencoder(engine, sampl
     order = np.array(samples)
     keep = corruption_masks(model, len(order))
     expected = dae_gradients(model, model.task.inputs[order], model.task.targets[order], keep)
-    if engine == "agents":
-        feed = np.tile(np.arange(len(model.data_constants)), (len(order), 1))
-        model.scheduler.present_by_messages(order, feed)
-    else:
-        model.scheduler.present_in_bulk(order)
+    present(model, order)
     hidden, inputs, rewards = expected["slots"]
     dW = model.units.dW
     np.testing.assert_allclose(dW[np.ix_(hidden, inputs)], expected["enc"], rtol=0, atol=1e-9)
@@ -91,6 +99,35 @@ def test_messages_compute_the_gradients_of_a_denoising_autoencoder(engine, sampl
     assert 0 < keep[:, :6].mean() < 1 and not keep[:, 6:].any(), "inputs noisy, labels hidden"
 
 
+def sgd_weights(model, order, keep, update_every):
+    """The weights the NumPy denoising autoencoder reaches from the model's weights when the
+    gradients of every ``update_every`` samples of ``order`` are applied together."""
+    W = model.units.W.copy()
+    for start in range(0, len(order), update_every):
+        batch = slice(start, start + update_every)
+        step = dae_gradients(model, model.task.inputs[order[batch]],
+                             model.task.targets[order[batch]], keep[batch], W)  # fmt: skip
+        hidden, inputs, rewards = step["slots"]
+        W[np.ix_(hidden, inputs)] += step["enc"]
+        W[np.ix_(rewards, hidden)] += step["dec"]
+        W[rewards, model.bias.slot] += step["dec_bias"]
+    return W
+
+
+@pytest.mark.parametrize("engine", ["agents", "vectorized"])
+@pytest.mark.parametrize("update_every", [1, 5])
+def test_update_every_k_samples_is_minibatch_sgd_of_a_denoising_autoencoder(engine, update_every):
+    model = connected(engine, corruption=0.3, eta=0.5, update_every=update_every)
+    order = np.random.default_rng(3).permutation(model.task.n_patterns)[:23]
+    keep = corruption_masks(model, len(order))
+    expected = sgd_weights(model, order, keep, update_every)
+    once_per_epoch = sgd_weights(model, order, keep, len(order))
+    present(model, order)
+    model.scheduler.apply_changes()  # the last, partial batch: the end of the epoch
+    np.testing.assert_allclose(model.units.W, expected, rtol=0, atol=1e-9)
+    assert np.abs(expected - once_per_epoch).max() > 1e-3, "the case tells the updates apart"
+
+
 def run(engine, latency=0.0, epochs=8, **params):
     model = MASDAModel(engine=engine, latency=latency, pretrain_epochs=epochs, rng=2,
                        **{**SMALL, **params})  # fmt: skip
@@ -99,10 +136,13 @@ def run(engine, latency=0.0, epochs=8, **params):
     return model
 
 
-@pytest.mark.parametrize("latency", [0.0, 1.0, 2.5, 3.0, 10.0])
-def test_engines_and_latencies_give_the_same_run(latency):
-    vectorized = run("vectorized")
-    messages = run("agents", latency=latency)
+@pytest.mark.parametrize(
+    ("latency", "update_every"),
+    [(0.0, 0), (1.0, 0), (2.5, 0), (3.0, 0), (10.0, 0), (0.0, 1), (0.0, 7), (2.5, 7), (10.0, 1)],
+)
+def test_engines_and_latencies_give_the_same_run(latency, update_every):
+    vectorized = run("vectorized", update_every=update_every)
+    messages = run("agents", latency=latency, update_every=update_every)
     a = vectorized.datacollector.get_model_vars_dataframe()
     b = messages.datacollector.get_model_vars_dataframe()
     assert a["culled"].sum() > 0, "the case must exercise culling"
@@ -257,6 +297,8 @@ def test_stable_weights_freeze():
         ({"hidden_corruption": 2.0}, "hidden_corruption"),
         ({"n_units": 0}, "n_units"),
         ({"eta": 0.0}, "eta"),
+        ({"update_every": -1}, "update_every"),
+        ({"update_every": 2.5}, "update_every"),
         ({"cull_fraction": 1.0}, "cull_fraction"),
         ({"cull": "oldest"}, "cull"),
         ({"cull_rate": 1.5}, "cull_rate"),
