@@ -409,7 +409,8 @@ def _check_meta(path: Path, meta: Any, expected_format: str) -> None:
     for key, kind in kinds.items():
         if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
             raise CheckpointError(f"{path}: field {key!r} is missing or not a {kind.__name__}")
-    if meta.get("agent_reporters") not in (True, False, "custom"):
+    record = meta.get("agent_reporters")
+    if type(record) is not bool and record != "custom":
         raise CheckpointError(f"{path}: field 'agent_reporters' is not true, false or 'custom'")
     for key in ("diverged", "saturated"):
         if key not in meta or not isinstance(meta[key], str | None):
