@@ -629,7 +629,7 @@ MASDA_PARAMETERS = ParameterTable(
             low=0.0,
             low_open=True,
             ui=(0.0005, 0.1, 0.0005),
-            task_defaults={"digits": 0.0007},
+            task_defaults={"digits": 0.00625},
         ),
         Parameter(
             "update_every",
@@ -638,9 +638,11 @@ MASDA_PARAMETERS = ParameterTable(
             "samples per weight update",
             "0: the weight changes are summed over the epoch and applied at its end (the "
             "paper's batch update); k > 0: applied after every k samples within the epoch "
-            "(mini-batches). Scores, stability and culling stay per epoch.",
+            "(mini-batches). Scores, stability and culling stay per epoch. Digits: 32, as "
+            "a batch update over 1,347 samples learns too slowly for 300 epochs.",
             low=0,
             ui=(0, 256, 1),
+            task_defaults={"digits": 32},
         ),
         Parameter(
             "corruption",
@@ -692,7 +694,7 @@ MASDA_PARAMETERS = ParameterTable(
             "... from this age (epochs since it joined) on ...",
             low=1,
             ui=(1, 500, 1),
-            task_defaults={"digits": 150},
+            task_defaults={"digits": 100},
         ),
         Parameter(
             "stable_tol",
@@ -735,7 +737,7 @@ MASDA_PARAMETERS = ParameterTable(
             low=0.0,
             low_open=True,
             ui=(0.0005, 0.05, 0.0005),
-            task_defaults={"digits": 0.001},
+            task_defaults={"digits": 0.03},
         ),
         Parameter(
             "cull_fraction",

@@ -129,27 +129,34 @@ def stacked(n_inputs: int, weights: list[np.ndarray]) -> tuple[list, list]:
 def pretrain_dae_stack(
     x: np.ndarray, sizes: list[int], corruption: list[float], rng: np.random.Generator,
     epochs: int = 30, lr: float = 0.1, batch: int = 32, decoders: bool = False,
+    labels: np.ndarray | None = None,
 ) -> tuple[list[np.ndarray], ...]:  # fmt: skip
     """Greedy layer-wise denoising-autoencoder pretraining (Vincent et al. 2008).
 
     Each layer: masking noise at its corruption rate, sigmoid encoder and decoder (untied), cross
     entropy, mini-batch SGD. Returns the encoders' weights and biases, and with ``decoders``
     also the decoders' weights and biases.
+
+    ``labels`` (one row of targets per row of ``x``, e.g. one-hot classes): the first layer's
+    decoder also predicts them from the hidden units, never seeing them as input -- what MASDA's
+    teacher constants do at label corruption 1.0, so the two pretrainings see the same data.
     """
     weights, biases, inputs = [], [], x
     decoder_weights, decoder_biases = [], []
-    for size, rate in zip(sizes, corruption, strict=True):
+    for layer, (size, rate) in enumerate(zip(sizes, corruption, strict=True)):
         n_in = inputs.shape[1]
+        targets = inputs if labels is None or layer else np.hstack([inputs, labels])
         w, b = glorot(rng, size, n_in), np.zeros(size)
-        w_dec, b_dec = glorot(rng, n_in, size), np.zeros(n_in)
+        w_dec, b_dec = glorot(rng, targets.shape[1], size), np.zeros(targets.shape[1])
         for _ in range(epochs):
             order = rng.permutation(len(inputs))
             for start in range(0, len(inputs), batch):
-                clean = inputs[order[start : start + batch]]
+                rows = order[start : start + batch]
+                clean = inputs[rows]
                 noisy = clean * (rng.random(clean.shape) >= rate)
                 h = sigmoid(noisy @ w.T + b)
                 recon = sigmoid(h @ w_dec.T + b_dec)
-                d_out = (recon - clean) / len(clean)
+                d_out = (recon - targets[rows]) / len(clean)
                 d_h = (d_out @ w_dec) * h * (1.0 - h)
                 w_dec -= lr * d_out.T @ h
                 b_dec -= lr * d_out.sum(axis=0)

@@ -29,6 +29,9 @@ OUTPUTS = (
 DATASETS = ("digits", "any-upper-3")
 #: Shares of the training labels the few-label fine-tuning sees.
 LABEL_FRACTIONS = (0.05, 0.1, 0.25, 1.0)
+#: Selection ablated: no unit dies, under either culling rule (the stochastic draws are still
+#: made, so a run differs from the default one only in who dies).
+NO_CULLING = {"cull_rate": 0.0, "cull_fraction": 0.0}
 
 
 def stable_network(model: MASDAModel) -> tuple[list, list, list]:
@@ -154,12 +157,14 @@ class Comparison:
         """Fine-tune MASDA's stable network."""
         return self.fit(*stable_network(model), fraction)
 
-    def sda_layers(self, sizes: list[int], model: MASDAModel, epochs: int):
+    def sda_layers(self, sizes: list[int], model: MASDAModel, epochs: int, labels: bool = False):
         """A layered SDA of these sizes and ``model``'s corruption rates, pretrained on every
-        training input, in DAG form."""
+        training input, in DAG form. ``labels``: its first layer also learns to predict the
+        training labels, as MASDA's depth 1 does with teacher constants."""
         corruption = [model.corruption, *[model.hidden_corruption] * len(sizes)][: len(sizes)]
         rng = np.random.default_rng(self.seed)
-        w, b = pretrain_dae_stack(self.x, sizes, corruption, rng, epochs=epochs)
+        targets = np.eye(self.n_classes)[self.y] if labels else None
+        w, b = pretrain_dae_stack(self.x, sizes, corruption, rng, epochs=epochs, labels=targets)
         weights, masks = stacked(self.x.shape[1], w)
         return weights, b, masks
 
@@ -202,8 +207,18 @@ def evaluate_seed(
     record("MASDA layer-free pretrain + fine-tune", start, c.masda(layer_free), free_sizes)
 
     start = time.perf_counter()
+    no_cull = pretrain(c.train, seed, engine, **{**params, **NO_CULLING})
+    record("MASDA without culling + fine-tune", start, c.masda(no_cull),
+           [len(b) for b in stable_network(no_cull)[1]])  # fmt: skip
+
+    start = time.perf_counter()
     record("layered SDA + fine-tune", start,
            c.fit(*c.sda_layers(sizes, model, epochs_pre)), sizes)  # fmt: skip
+    if model.teacher:
+        # MASDA's depth 1 learns to predict the labels too: the SDA given the same data
+        start = time.perf_counter()
+        record("layered SDA predicting labels + fine-tune", start,
+               c.fit(*c.sda_layers(sizes, model, epochs_pre, labels=True)), sizes)  # fmt: skip
     start = time.perf_counter()
     record("same net, no pretraining", start, c.fit(*c.random_layers(sizes)), sizes)
     start = time.perf_counter()
@@ -273,9 +288,10 @@ def evaluate(
     finetune_epochs: int = 60, engine: str = "vectorized", force: bool = False,
     progress: bool = True, **params,
 ) -> pd.DataFrame:  # fmt: skip
-    """Compare MASDA (stacked and layer-free) with a layered SDA, the same net unpretrained,
-    scikit-learn's ``MLPClassifier()`` and logistic regression; measure depth 1 as a feature
-    learner; fine-tune with few labels.
+    """Compare MASDA (stacked, layer-free, and without culling) with a layered SDA (also one
+    whose first layer predicts the labels, as MASDA's does with teacher constants), the same
+    net unpretrained, scikit-learn's ``MLPClassifier()`` and logistic regression; measure depth
+    1 as a feature learner; fine-tune with few labels.
 
     ``pretrain_epochs`` None: the parameter table's default for the task (digits 300). Writes
     ``masda_eval.csv``

@@ -274,6 +274,28 @@ def test_population_grows_in_depth_and_culls():
         assert {p.depth for p in unit.prev_nodes} <= {0, 1}, "prev: depth-1 units and the bias"
 
 
+@pytest.mark.parametrize("cull", ["stochastic", "fraction"])
+def test_the_culling_ablation_culls_nothing_and_changes_nothing_else(cull):
+    """The evaluation's "without culling" run: under either rule no unit dies, and until the
+    default run first culls, the two runs are the same (the draws are still made)."""
+    from glianet.experiments.masda_eval import NO_CULLING
+
+    runs = []
+    for ablation in ({}, NO_CULLING):
+        model = MASDAModel(rng=1, pretrain_epochs=15, **{**GROWING, "cull": cull, **ablation})
+        scores = []
+        while model.running:
+            model.step()
+            scores.append(model.units.score[: model.units.size].copy())
+        runs.append((model.datacollector.get_model_vars_dataframe()["culled"], scores))
+    (culled, scores), (ablated_culled, ablated_scores) = runs
+    assert culled.sum() > 0 and ablated_culled.sum() == 0
+    first = int(np.argmax(culled.to_numpy() > 0))  # epoch of the first death (row 0: the start)
+    assert first > 1
+    for step in range(first - 1):  # scores[k]: after epoch k + 1
+        np.testing.assert_array_equal(scores[step], ablated_scores[step])
+
+
 def test_stable_weights_freeze():
     model = MASDAModel(rng=1, pretrain_epochs=20, **GROWING)
     while model.running:
@@ -347,10 +369,11 @@ def test_cli_masda_writes_table_and_figure(tmp_path, capsys):
     assert {"method", "seed", "test_accuracy", "train_seconds"} <= set(results.columns)
     assert set(results["method"]) == {
         "MASDA pretrain + fine-tune", "MASDA layer-free pretrain + fine-tune",
-        "layered SDA + fine-tune", "same net, no pretraining", "MLPClassifier() defaults",
-        "logistic regression",
+        "MASDA without culling + fine-tune", "layered SDA + fine-tune",
+        "layered SDA predicting labels + fine-tune", "same net, no pretraining",
+        "MLPClassifier() defaults", "logistic regression",
     }  # fmt: skip
-    assert results["test_accuracy"].between(0, 1).all() and len(results) == 12
+    assert results["test_accuracy"].between(0, 1).all() and len(results) == 16
     few = pd.read_csv(out / "masda_few_labels.csv")
     assert set(few["label_fraction"]) == {0.05, 0.1, 0.25, 1.0}
     assert set(few["method"]) == {"MASDA", "layered SDA", "no pretraining"} and len(few) == 24
@@ -467,3 +490,23 @@ def test_fine_tuning_follows_the_gradient_of_a_dag():
         step = after.weights[layer] - before.weights[layer]
         np.testing.assert_allclose(step, -1e-3 * numeric, atol=1e-8)
         assert not step[~masks[layer]].any(), "absent edges stay 0"
+
+
+def test_the_sda_given_labels_learns_to_predict_them_in_its_first_layer():
+    """With ``labels`` the first layer's decoder also predicts the labels from the hidden units
+    (which never see them): on digits it classifies the training set far above chance, while the
+    decoder of the plain SDA has no label outputs at all."""
+    from glianet.experiments.finetune import pretrain_dae_stack
+    from glianet.tasks import Digits
+
+    train = Digits("train")
+    x, y = train.inputs[:600], train.targets[:600]
+    plain = pretrain_dae_stack(x, [20], [0.2], np.random.default_rng(0), epochs=20,
+                               decoders=True)  # fmt: skip
+    (w,), (b,), (w_dec,), (b_dec,) = pretrain_dae_stack(
+        x, [20], [0.2], np.random.default_rng(0), epochs=20, decoders=True, labels=y
+    )
+    assert plain[2][0].shape == (64, 20) and w_dec.shape == (74, 20)
+    h = 1 / (1 + np.exp(-(x @ w.T + b)))
+    predicted = (h @ w_dec[64:].T + b_dec[64:]).argmax(axis=1)
+    assert np.mean(predicted == y.argmax(axis=1)) > 0.5  # chance: 0.1
