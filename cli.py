@@ -381,5 +381,18 @@ def report(name: str, error: BaseException, received: Sequence[int]) -> int:
     return status
 
 
+def console() -> None:
+    """The ``glianet`` executable: :func:`main`, then exit with its status. A command stopped
+    by a signal has already stopped its workers and removed its files, so it ends at once
+    (``os._exit``): the interpreter's own shutdown, which joins library threads, would otherwise
+    let a late Ctrl-C end the process by the signal instead of the status."""
+    status = main()
+    if status in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

@@ -802,7 +802,9 @@ class MASDAModel(EpochModel):
     (:meth:`VariableUnit.consider_stability`); a unit's prediction ``v = sigmoid(a)``
     and a reward unit's ``delta = v - v_target`` (the cross-entropy gradient of a standard
     denoising autoencoder); the bias unit feeds every variable and reward unit; a new reward unit
-    starts with weight 0 from the bias; culling ties (``cull="fraction"``) go to the older slot;
+    starts with weight 0 from the bias; on digits the summed changes are applied every 32
+    samples (``update_every``), not once per epoch as the paper says, which learns too slowly
+    there; culling ties (``cull="fraction"``) go to the older slot;
     stochastic culling draws one number per state-A unit old enough, in slot order; weights
     start Glorot-uniform.
     """
