@@ -141,6 +141,11 @@ def pretrain_dae_stack(
     decoder also predicts them from the hidden units, never seeing them as input -- what MASDA's
     teacher constants do at label corruption 1.0, so the two pretrainings see the same data.
     """
+    if labels is not None and (labels.ndim != 2 or len(labels) != len(x)):
+        raise ValueError(
+            f"labels has shape {labels.shape}: it needs one row of targets per row of x "
+            f"({len(x)} rows)"
+        )
     weights, biases, inputs = [], [], x
     decoder_weights, decoder_biases = [], []
     for layer, (size, rate) in enumerate(zip(sizes, corruption, strict=True)):

@@ -510,3 +510,5 @@ def test_the_sda_given_labels_learns_to_predict_them_in_its_first_layer():
     h = 1 / (1 + np.exp(-(x @ w.T + b)))
     predicted = (h @ w_dec[64:].T + b_dec[64:]).argmax(axis=1)
     assert np.mean(predicted == y.argmax(axis=1)) > 0.5  # chance: 0.1
+    with pytest.raises(ValueError, match="one row of targets per row of x"):
+        pretrain_dae_stack(x, [20], [0.2], np.random.default_rng(0), labels=y[:-1])
