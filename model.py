@@ -799,7 +799,8 @@ class MASDAModel(EpochModel):
     second-order loss increase its reward units would see without its message
     (:meth:`RewardUnit.credit`), summed over them, per sample, as a running mean over its life;
     stability compares the error of what a unit feeds every ``stable_window`` epochs of its life
-    (:meth:`VariableUnit.consider_stability`); a unit's prediction ``v = sigmoid(a)``
+    (:meth:`VariableUnit.consider_stability`; ``plateau="weights"``: the change of its own
+    weights instead); a unit's prediction ``v = sigmoid(a)``
     and a reward unit's ``delta = v - v_target`` (the cross-entropy gradient of a standard
     denoising autoencoder); the bias unit feeds every variable and reward unit; a new reward unit
     starts with weight 0 from the bias; on digits the summed changes are applied every 32
@@ -820,7 +821,7 @@ class MASDAModel(EpochModel):
     def __init__(self, rng: int | np.random.Generator | None = None, **params) -> None:
         super().__init__(rng=rng, **params)
         self._check_population_memory()
-        self.units = UnitPopulation(random=self.random)
+        self.units = UnitPopulation(random=self.random, marks=self.plateau == "weights")
         self.grid = self.units.grid
         self.messages = 0
         self.last_epoch = {"culled": 0, "created": 0, "stabilized": 0}
@@ -844,7 +845,8 @@ class MASDAModel(EpochModel):
         """Refuse an ``n_units`` whose starting population (constants, their reward units and
         the variable units) does not fit this machine's free memory."""
         start = self.starting_units(self.task, self.n_units, self.teacher)
-        needed, available = UnitPopulation.bytes_needed(start), free_memory()
+        needed = UnitPopulation.bytes_needed(start, marks=self.plateau == "weights")
+        available = free_memory()
         if needed > available:
             raise ParameterError(
                 "n_units",
@@ -962,6 +964,8 @@ class MASDAModel(EpochModel):
         u, size = self.units, self.units.size
         arrays = {name: getattr(u, name)[:size] for name in u.PER_UNIT}
         arrays["W"] = u.W[:size, :size]
+        if u.W_mark is not None:
+            arrays["W_mark"] = u.W_mark[:size, :size]
         arrays["edges"] = np.array(list(self.grid.G.edges), dtype=np.int64).reshape(-1, 2)
         meta = {
             "size": size,
@@ -975,7 +979,7 @@ class MASDAModel(EpochModel):
         }
         return meta, arrays
 
-    checkpoint_members = (*UnitPopulation.PER_UNIT, "W", "edges")
+    checkpoint_members = (*UnitPopulation.PER_UNIT, "W", "W_mark", "edges")
 
     @classmethod
     def _checkpoint_arrays(cls, params: dict, meta: dict) -> dict[str, tuple]:
@@ -990,10 +994,13 @@ class MASDAModel(EpochModel):
         most = start + 2 * params["n_units"] * params["pretrain_epochs"]
         if isinstance(size, bool) or not isinstance(size, int) or not start <= size <= most:
             raise ValueError(f"unit count {size!r} is outside {start}..{most} for these parameters")
-        if UnitPopulation.bytes_needed(size) > free_memory():
+        marks = params["plateau"] == "weights"
+        if UnitPopulation.bytes_needed(size, marks) > free_memory():
             raise ValueError(f"{size:,} units do not fit this machine's free memory")
         expected = {name: (dtype, (size,)) for name, (dtype, _) in UnitPopulation.PER_UNIT.items()}
         expected["W"] = (np.float64, (size, size))
+        if marks:
+            expected["W_mark"] = (np.float64, (size, size))
         expected["edges"] = (np.int64, (None, 2))
         return expected
 
@@ -1011,7 +1018,9 @@ class MASDAModel(EpochModel):
         self._check_population(meta, arrays)
         for unit in list(self.units.unit_by_slot.values()):
             unit.remove()
-        self.units = UnitPopulation(random=self.random, capacity=max(size, 1))
+        self.units = UnitPopulation(
+            random=self.random, capacity=max(size, 1), marks=self.plateau == "weights"
+        )
         self.grid = self.units.grid
         self.seed_sequence_entropy = int(meta["seed_sequence_entropy"])
         kinds, alive, targets = arrays["kind"], arrays["alive"], arrays["target"]
@@ -1032,6 +1041,8 @@ class MASDAModel(EpochModel):
         for pre, post in edges:
             self.units.connect(self.units[pre], self.units[post], 0.0)
         self.units.W[:size, :size] = arrays["W"]
+        if self.units.W_mark is not None:
+            self.units.W_mark[:size, :size] = arrays["W_mark"]
         for slot, state in meta["noise"].items():
             self.units[int(slot)].noise.bit_generator.state = state
         self.bias = self.units[int(meta["bias"])]
@@ -1043,7 +1054,7 @@ class MASDAModel(EpochModel):
 
     def _check_population(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
         """What a run of this model could have left after ``self.epoch`` epochs, or ValueError."""
-        size, edges, W = meta["size"], arrays["edges"], arrays["W"]
+        size, edges = meta["size"], arrays["edges"]
         kind, alive, depth = arrays["kind"], arrays["alive"], arrays["depth"]
         living = np.flatnonzero(alive)
         names = meta.get("names")
@@ -1080,10 +1091,13 @@ class MASDAModel(EpochModel):
             raise ValueError("an edge joins units that do not exist")
         on_edge = np.zeros((size, size), dtype=bool)
         on_edge[edges[:, 1], edges[:, 0]] = True
-        if W[~on_edge].any():
-            raise ValueError("a weight where no edge is")
-        if not self.diverged and not np.isfinite(W).all():
-            raise ValueError("NaN or infinite weights in a run that did not diverge")
+        for name in ("W", "W_mark"):
+            if name not in arrays:
+                continue
+            if arrays[name][~on_edge].any():
+                raise ValueError(f"{name}: a weight where no edge is")
+            if not self.diverged and not np.isfinite(arrays[name]).all():
+                raise ValueError(f"{name}: NaN or infinite weights in a run that did not diverge")
         if not ((arrays["corruption"] >= 0) & (arrays["corruption"] <= 1)).all():  # NaN fails
             raise ValueError("a unit's corruption rate is outside [0, 1]")
         # A score is a running mean of credit, of either sign; a reward is 1 - |delta| <= 1.

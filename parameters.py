@@ -680,8 +680,7 @@ MASDA_PARAMETERS = ParameterTable(
             "int",
             "plateau window (epochs)",
             "A -> B once learning has plateaued (assumption 2): every stable_window epochs of "
-            "its life a unit compares the error of the reward units it feeds, 1 - reward, with "
-            "that of a window before ...",
+            "its life a unit measures how much it still learns (see plateau) ...",
             low=1,
             ui=(1, 100, 1),
             task_defaults={"digits": 25},
@@ -700,10 +699,24 @@ MASDA_PARAMETERS = ParameterTable(
             "stable_tol",
             0.03,
             "real",
-            "plateau: relative improvement",
-            "... a relative improvement below stable_tol makes it stable.",
+            "plateau: progress below",
+            "... and progress below stable_tol makes it stable.",
             low=0.0,
             ui=(0.0, 0.5, 0.005),
+            task_defaults={"digits": 0.1},
+        ),
+        Parameter(
+            "plateau",
+            "reward",
+            "choice",
+            "plateau signal",
+            "What a unit measures at each mark: 'reward', the relative improvement of the error "
+            "of the reward units it feeds (the same for every unit of a depth, so a cohort turns "
+            "stable together); 'weights', the relative change of its own prev weights since "
+            "the last mark (per unit; keeps a copy of the weights, 1.5x the memory).",
+            choices=("reward", "weights"),
+            ui=(),
+            task_defaults={"digits": "weights"},
         ),
         Parameter(
             "cull",

@@ -186,7 +186,8 @@ class UnitPopulation:
 
     ``W[j, i]`` is the weight of the edge from unit ``i`` to unit ``j`` (a prev weight of ``j``;
     0 where there is no edge), ``dW`` the changes accumulated since they were last applied
-    (:meth:`apply_changes`); the
+    (:meth:`apply_changes`), ``W_mark`` (with ``marks``) each unit's prev weights at its last
+    plateau mark (:meth:`weight_change`); the
     per-unit arrays are named in ``PER_UNIT``. The arrays grow by doubling. ``grid`` is a
     :class:`~glianet.space.DirectedNetwork` with a node per living unit (its slot) and an edge
     per route of forward messages.
@@ -197,6 +198,8 @@ class UnitPopulation:
         Mesa's random generator of the model (for the space).
     capacity : int
         Slots to allocate at first.
+    marks : bool
+        Keep ``W_mark`` (the model's ``plateau="weights"``).
     """
 
     PER_UNIT = {
@@ -213,21 +216,24 @@ class UnitPopulation:
     BYTES_PER_UNIT = 3000
 
     @classmethod
-    def bytes_needed(cls, units: int) -> int:
-        """Memory a population of ``units`` takes: ``W`` and ``dW`` at the capacity the doubling
-        reaches, plus the agents."""
+    def bytes_needed(cls, units: int, marks: bool = False) -> int:
+        """Memory a population of ``units`` takes: ``W``, ``dW`` (and ``W_mark``) at the
+        capacity the doubling reaches, plus the agents."""
         capacity = 64
         while capacity < units:
             capacity *= 2
-        return 16 * capacity * capacity + cls.BYTES_PER_UNIT * units
+        return (24 if marks else 16) * capacity * capacity + cls.BYTES_PER_UNIT * units
 
-    def __init__(self, random: Random | None = None, capacity: int = 64) -> None:
+    def __init__(
+        self, random: Random | None = None, capacity: int = 64, marks: bool = False
+    ) -> None:
         self.size = 0
         self.capacity = capacity
         for name, (dtype, fill) in self.PER_UNIT.items():
             setattr(self, name, np.full(capacity, fill, dtype=dtype))
         self.W = np.zeros((capacity, capacity))
         self.dW = np.zeros((capacity, capacity))
+        self.W_mark = np.zeros((capacity, capacity)) if marks else None
         self.grid = DirectedNetwork(random=random)
         self.unit_by_slot: dict[int, Unit] = {}
         self.bias_slot = -1
@@ -262,8 +268,9 @@ class UnitPopulation:
         """Take a unit out: its edges, weights and node go with it (the agent stays to the
         caller to remove)."""
         slot = unit.slot
-        self.W[slot, :] = 0.0
-        self.W[:, slot] = 0.0
+        for matrix in self.matrices():
+            matrix[slot, :] = 0.0
+            matrix[:, slot] = 0.0
         self.alive[slot] = False
         self.grid.remove_node(slot)
         del self.unit_by_slot[slot]
@@ -273,11 +280,29 @@ class UnitPopulation:
             grown = np.full(capacity, fill, dtype=dtype)
             grown[: self.capacity] = getattr(self, name)
             setattr(self, name, grown)
-        for name in ("W", "dW"):
-            grown = np.zeros((capacity, capacity))
-            grown[: self.capacity, : self.capacity] = getattr(self, name)
-            setattr(self, name, grown)
+        for name in self.MATRICES:
+            if getattr(self, name) is not None:
+                grown = np.zeros((capacity, capacity))
+                grown[: self.capacity, : self.capacity] = getattr(self, name)
+                setattr(self, name, grown)
         self.capacity = capacity
+
+    #: The slot-by-slot arrays (``W_mark`` may be None).
+    MATRICES = ("W", "dW", "W_mark")
+
+    def matrices(self) -> list[np.ndarray]:
+        """The slot-by-slot arrays there are."""
+        return [m for m in (getattr(self, name) for name in self.MATRICES) if m is not None]
+
+    def weight_change(self, slot: int) -> float | None:
+        """Relative change ``|w - w_mark| / |w_mark|`` of ``slot``'s prev weights since its last
+        mark, and mark them now; None at the first mark (nothing to compare with)."""
+        size = self.size
+        now, mark = self.W[slot, :size], self.W_mark[slot, :size]
+        before = float(np.linalg.norm(mark))
+        change = float(np.linalg.norm(now - mark)) / before if before > 0.0 else None
+        self.W_mark[slot, :size] = now
+        return change
 
     # -- queries ---------------------------------------------------------------------------------
     def __getitem__(self, slot: int) -> Unit:

@@ -238,19 +238,30 @@ class VariableUnit(Unit):
         u.score[s] += (u.credit_sum[s] / n_samples - u.score[s]) / max(self.age(), 1)
         u.reward[s] = u.reward_sum[s] / n_samples
 
+    def learning_progress(self) -> float | None:
+        """What the unit still learns since its last mark (``plateau``): ``"reward"``, the
+        relative improvement of the error of what it feeds, ``1 - reward`` (the same for every
+        unit of a depth); ``"weights"``, the relative change of its own prev weights (the
+        paper's "the weights nearly stop changing"). Marks the present; None at the first mark."""
+        m, u, s = self.model, self.model.units, self.slot
+        if m.plateau == "weights":
+            return u.weight_change(s)
+        error, before = 1.0 - u.reward[s], u.error_mark[s]
+        u.error_mark[s] = error
+        return (before - error) / before if before > 0.0 else None
+
     def consider_stability(self) -> bool:
         """A -> B once learning has plateaued (assumption 2): every ``stable_window`` epochs of
-        its life a unit compares the error of what it feeds, ``1 - reward``, with that of a
-        window ago; from age ``stable_age`` on, a relative improvement below ``stable_tol``
-        makes it stable. A new stable unit freezes its prev weights, corrupts what it sends as
-        the input of the next depth, and gets a reward unit of its own (it becomes a target)."""
+        its life a unit measures its :meth:`learning_progress`; from age ``stable_age`` on,
+        progress below ``stable_tol`` makes it stable. A new stable unit freezes its prev
+        weights, corrupts what it sends as the input of the next depth, and gets a reward unit
+        of its own (it becomes a target)."""
         m, u, s = self.model, self.model.units, self.slot
         age = self.age()
         if self.stable or age % m.stable_window:
             return False
-        error, before = 1.0 - u.reward[s], u.error_mark[s]
-        u.error_mark[s] = error
-        if age < m.stable_age or before <= 0.0 or (before - error) / before >= m.stable_tol:
+        progress = self.learning_progress()
+        if age < m.stable_age or progress is None or progress >= m.stable_tol:
             return False
         u.stable[s] = True
         u.corruption[s] = m.hidden_corruption

@@ -32,13 +32,15 @@ BITS = AnyUpperBits(6, 3)
 SPLIT = Task("split", BITS.inputs[:48], BITS.targets[:48], BITS.inputs[48:], BITS.targets[48:])
 
 #: The checkpoints the hostile files start from: NG with eager Synapse-Agents; NG with lazy
-#: ones, the running reading (its statistics saved) and a task object with a test split; MASDA.
+#: ones, the running reading (its statistics saved) and a task object with a test split; MASDA,
+#: also with the weight plateau (its weight marks saved).
 VARIANTS = {
     "ng": (NGModel, NG_PARAMS),
     "ng-lazy": (
         NGModel, {**NG_PARAMS, "synapse_agents": "lazy", "sensing": "running", "task": SPLIT},
     ),
     "masda": (MASDAModel, MASDA_PARAMS),
+    "masda-weights": (MASDAModel, {**MASDA_PARAMS, "plateau": "weights"}),  # W_mark saved
 }  # fmt: skip
 
 
@@ -270,6 +272,7 @@ def set_last(value):
         ("masda", array_edit("corruption", set_first(1.5)), "corruption"),
         ("masda", array_edit("score", set_last(np.nan)), "score is not finite"),
         ("masda", array_edit("reward", set_last(1.5)), "reward is above 1"),
+        ("masda-weights", array_edit("W_mark", set_first(1.0)), "W_mark: a weight where no edge"),
     ],
 )
 def test_arrays_a_run_cannot_have_are_refused(tmp_path, valid_files, variant, change, match):

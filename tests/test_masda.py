@@ -444,6 +444,37 @@ def test_stability_waits_for_the_minimum_age_and_the_plateau():
     assert data["stabilized"].sum() == 0, "so no unit turns stable"
 
 
+def test_a_weight_plateau_is_each_units_own():
+    """plateau="reward": every founder of depth 1 measures the same error, so all turn stable at
+    one mark; plateau="weights": each measures its own weights, and they turn stable at marks
+    of their own."""
+    epochs = {}
+    for plateau, tol in (("reward", 0.2), ("weights", 0.1)):
+        model = MASDAModel(rng=1, n_units=16, eta=0.05, stable_window=3, stable_age=6,
+                           stable_tol=tol, cull_rate=0.0, pretrain_epochs=30, plateau=plateau,
+                           max_depth=1)  # fmt: skip
+        while model.running:
+            model.step()
+        data = model.datacollector.get_model_vars_dataframe()
+        epochs[plateau] = set(data["epoch"][data["stabilized"] > 0])
+        assert data["stabilized"].sum() >= 12
+    assert len(epochs["reward"]) == 1 and len(epochs["weights"]) >= 3, epochs
+
+
+def test_weight_change_is_relative_to_the_last_mark():
+    from glianet.state import UnitPopulation
+
+    units = UnitPopulation(marks=True)
+    for _ in range(3):
+        units.allocate(CONSTANT, 0, 0.0)
+    units.W[2, :2] = [3.0, 4.0]
+    assert units.weight_change(2) is None, "the first mark has nothing to compare with"
+    units.W[2, :2] = [3.0, 0.0]
+    assert units.weight_change(2) == pytest.approx(4.0 / 5.0)
+    assert units.weight_change(2) == 0.0
+    assert UnitPopulation().W_mark is None, "kept only for plateau='weights'"
+
+
 @pytest.mark.parametrize("layer_free", [False, True])
 def test_layer_free_units_take_inputs_from_every_lower_depth(layer_free):
     model = MASDAModel(rng=1, pretrain_epochs=40, layer_free=layer_free, **GROWING)

@@ -252,13 +252,14 @@ def test_invariants_hold_after_every_step(
             assert all(model.grid.G.in_degree(n) >= 1 for n in pruned_into)
 
 
+@pytest.mark.parametrize(("plateau", "stable_tol"), [("reward", 0.2), ("weights", 0.1)])
 @pytest.mark.parametrize("engine", ["vectorized", "agents"])
-def test_masda_checkpoint_continues_exactly(tmp_path, engine):
+def test_masda_checkpoint_continues_exactly(tmp_path, engine, plateau, stable_tol):
     from glianet.model import MASDAModel
 
-    params = {"n_units": 16, "stable_window": 3, "stable_age": 6, "stable_tol": 0.2,
+    params = {"n_units": 16, "stable_window": 3, "stable_age": 6, "stable_tol": stable_tol,
               "min_age": 2, "cull_rate": 0.3, "score_scale": 0.01, "eta": 0.05,
-              "pretrain_epochs": 16}  # fmt: skip
+              "pretrain_epochs": 16, "plateau": plateau}  # fmt: skip
     params["engine"] = engine
     straight = finish(MASDAModel(rng=1, **params))
     halfway = MASDAModel(rng=1, **params)
@@ -268,10 +269,14 @@ def test_masda_checkpoint_continues_exactly(tmp_path, engine):
     resumed = finish(MASDAModel.load(tmp_path / "masda.npz"))
     a = straight.datacollector.get_model_vars_dataframe()
     assert a["culled"].sum() > 0 and a["B_d1"].iloc[-1] > 0, "culling and stabilizing happened"
+    assert a["stabilized"].iloc[9:].sum() > 0, "and units turned stable after the save"
     pd.testing.assert_frame_equal(a, resumed.datacollector.get_model_vars_dataframe())
     size = straight.units.size
     assert resumed.units.size == size
     assert np.array_equal(straight.units.W[:size, :size], resumed.units.W[:size, :size])
+    if plateau == "weights":  # the marks the plateau compares with came back too
+        assert np.array_equal(straight.units.W_mark[:size, :size],
+                              resumed.units.W_mark[:size, :size])  # fmt: skip
     assert set(straight.grid.G.edges) == set(resumed.grid.G.edges)
 
 
