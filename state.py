@@ -210,6 +210,8 @@ class UnitPopulation:
         "credit_sum": (np.float64, 0.0), "reward": (np.float64, 0.0),
         "error_mark": (np.float64, 0.0), "error_sum": (np.float64, 0.0), "v": (np.float64, 0.0),
     }  # fmt: skip
+    #: The slot-by-slot arrays (``W_mark`` is None without ``marks``).
+    MATRICES = ("W", "dW", "W_mark")
 
     #: Memory of one unit beyond its rows of ``W`` and ``dW``: its agent, node and edges
     #: (measured with tracemalloc: about 2,200 bytes at 2,000 units).
@@ -286,9 +288,6 @@ class UnitPopulation:
                 grown[: self.capacity, : self.capacity] = getattr(self, name)
                 setattr(self, name, grown)
         self.capacity = capacity
-
-    #: The slot-by-slot arrays (``W_mark`` may be None).
-    MATRICES = ("W", "dW", "W_mark")
 
     def matrices(self) -> list[np.ndarray]:
         """The slot-by-slot arrays there are."""

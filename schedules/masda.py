@@ -252,7 +252,7 @@ class MASDAScheduler:
         curvature = (prediction * (1.0 - prediction)) @ W_back**2
         credit = -given * back[:, variables] + 0.5 * given * given * curvature
         u.credit_sum[variables] += credit.sum(axis=0)
-        learning = [s for s in variables if not u.stable[s]]
+        learning = self.learning_slots()
         local = V[:, learning] * (1.0 - V[:, learning]) * back[:, learning]
         u.dW[learning, :size] -= m.eta * (local.T @ sent) * edges[learning]
         # forward (one per edge), target (one per reward unit), backward (reward -> variable)
